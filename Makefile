@@ -1,0 +1,129 @@
+# qfleet. Don't edit the build commands here: use conf-cc, conf-ld and the
+# other conf-* files (first line of each).
+#
+#   make            build every program into bin/
+#   make check      build and run the whole test suite (tests/run)
+#   make run        start the suite on a local instance under ./run/ (README.md)
+#   make setup check   as root: install under conf-qmail from package/hier and verify it
+#   make bench      benchmarks against Postfix (bench/)
+
+SHELL := /bin/sh
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+SRCDIR := src
+PROG_SRCS := $(wildcard src/*.cc) $(wildcard queue-fix/*.cc)
+LIB_SRCS := $(filter-out src/owfat/%,$(wildcard src/*/*.cc))
+OWFAT_SRCS := $(wildcard src/owfat/*.cc)
+TEST_SRCS := $(wildcard tests/*/*_test.cc)
+PROGS := $(patsubst %.cc,bin/%,$(notdir $(PROG_SRCS)))
+
+LIB_OBJS := $(patsubst %.cc,obj/%.o,$(LIB_SRCS)) obj/auto.o
+OWFAT_OBJS := $(patsubst %.cc,obj/%.o,$(OWFAT_SRCS))
+TEST_OBJS := $(patsubst %.cc,obj/%.o,$(TEST_SRCS))
+LIBS := obj/libqfleet.a obj/libqfowfat.a obj/libowfat-private.a
+SYSLIBS := -Wl,-Bstatic -lskarnet -Wl,-Bdynamic -lrt
+
+OWFAT_A = $(shell $(CC_FIRST) -print-file-name=libowfat.a)
+SKARNET_A = $(shell $(CC_FIRST) -print-file-name=libskarnet.a)
+CC_FIRST = $(firstword $(shell head -n 1 conf-cc))
+
+all: it
+it: $(PROGS)
+
+# Build dependencies: installed when root, named otherwise (package/deps).
+.PHONY: deps test-deps
+deps:
+	@package/deps build
+test-deps:
+	@package/deps test
+
+# djb style: conf-cc and conf-ld become two scripts; every object depends on them.
+obj/compile: conf-cc | deps
+	@mkdir -p obj
+	@printf '#!/bin/sh\nexec %s -Isrc "$$@"\n' "`head -n 1 conf-cc`" > $@ && chmod 755 $@
+obj/load: conf-ld | deps
+	@mkdir -p obj
+	@printf '#!/bin/sh\nexec %s "$$@"\n' "`head -n 1 conf-ld`" > $@ && chmod 755 $@
+
+obj/auto.cc: conf-qmail conf-split conf-spawn conf-users conf-groups package/gen-auto
+	@mkdir -p obj
+	package/gen-auto > $@
+
+obj/auto.o: obj/auto.cc obj/compile
+	obj/compile -c -o $@ $<
+
+obj/%.o: %.cc obj/compile
+	@mkdir -p $(dir $@)
+	obj/compile -MMD -MP -c -o $@ $<
+
+obj/libqfleet.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# libowfat, quarantined (src/owfat/README): rename the names it shares with skalibs.
+obj/owfat.map: | deps
+	@mkdir -p obj
+	nm -g --defined-only $(OWFAT_A) 2>/dev/null | awk 'NF==3 && $$2 ~ /[TDBRCVW]/ {print $$3}' | sort -u > obj/owfat.syms
+	nm -g --defined-only $(SKARNET_A) 2>/dev/null | awk 'NF==3 && $$2 ~ /[TDBRCVW]/ {print $$3}' | sort -u > obj/skarnet.syms
+	comm -12 obj/owfat.syms obj/skarnet.syms | awk '{print $$1 " owfat_" $$1}' > $@.tmp
+	test -s $@.tmp
+	mv $@.tmp $@
+
+obj/libowfat-private.a: obj/owfat.map
+	objcopy --redefine-syms=obj/owfat.map $(OWFAT_A) $@
+
+obj/src/owfat/%.o: src/owfat/%.cc obj/compile obj/owfat.map
+	@mkdir -p $(dir $@)
+	obj/compile -MMD -MP -c -o $@.raw $<
+	objcopy --redefine-syms=obj/owfat.map $@.raw $@
+	@rm -f $@.raw
+
+obj/libqfowfat.a: $(OWFAT_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(filter-out bin/queue-fix,$(PROGS)): bin/%: obj/src/%.o $(LIBS) obj/load
+	@mkdir -p bin
+	obj/load -o $@ $< $(LIBS) $(SYSLIBS)
+
+bin/queue-fix: obj/queue-fix/queue-fix.o $(LIBS) obj/load
+	@mkdir -p bin
+	obj/load -o $@ $< $(LIBS) $(SYSLIBS)
+
+# Tests: Catch2 v2 unit tests (one binary) and helper programs for the integration tests.
+TEST_HELPERS := $(patsubst %.cc,obj/%,$(wildcard tests/helpers/*.cc))
+obj/tests/unit: $(TEST_OBJS) $(LIBS) obj/load
+	obj/load -o $@ $(TEST_OBJS) $(LIBS) -lCatch2WithMain $(SYSLIBS)
+
+$(TEST_HELPERS): obj/tests/helpers/%: obj/tests/helpers/%.o $(LIBS) obj/load
+	obj/load -o $@ $< $(LIBS) $(SYSLIBS)
+
+.PHONY: all it check setup instcheck run bench clean tests
+tests: it obj/tests/unit $(TEST_HELPERS)
+
+ifneq ($(filter setup,$(MAKECMDGOALS)),)
+# "make setup check": check verifies the installation, as in qmail.
+check: instcheck
+else
+check: test-deps tests
+	tests/run
+endif
+
+setup: it
+	package/users
+	package/install
+
+instcheck: it
+	package/check
+
+run: test-deps it
+	package/run
+
+bench: test-deps it
+	bench/run $(if $(QUICK),--quick)
+
+clean:
+	rm -rf obj bin
+
+-include $(shell find obj -name '*.d' 2>/dev/null)

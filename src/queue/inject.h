@@ -1,0 +1,76 @@
+// ISC license.
+// The commit protocol of one message into one queue (qmail's S1 -> S4):
+//
+//   create_message:  pid/P.T.Q (O_EXCL) -> link to mess/S/N (N = its inode) -> unlink pid
+//   (caller writes the message to mess_fd())
+//   sync_message:    fsync mess
+//   create_envelope: intd/N (O_EXCL)
+//   (caller writes the envelope to intd_fd())
+//   commit:          fsync intd, fsync mess/S, link intd/N -> todo/N, fsync todo dir
+//
+// Nothing is deliverable before commit() returns true; after it nothing may be
+// lost. An Injection destroyed before commit removes everything it created, so a
+// failure at any step leaves the queue as it was. While it lives it holds an
+// exclusive flock on the message, which tells sweepers the file is in use.
+#ifndef QF_QUEUE_INJECT_H
+#define QF_QUEUE_INJECT_H
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "queue/layout.h"
+#include "sys/fd.h"
+
+namespace qf::queue {
+
+class Injection {
+ public:
+  explicit Injection(Layout q) : q_(std::move(q)) {}
+  ~Injection() { abort(); }
+  Injection(Injection const&) = delete;
+  Injection& operator=(Injection const&) = delete;
+
+  /// S1 -> S2. On false errno is set and failed_in_pid() tells whether the pid/
+  /// file (true) or the mess/ link (false) failed.
+  bool create_message(pid_t pid, uint64_t now);
+  bool failed_in_pid() const { return failed_in_pid_; }
+
+  uint64_t id() const { return id_; }
+  int mess_fd() const { return mess_.get(); }
+  Layout const& layout() const { return q_; }
+
+  /// fsyncs the message data.
+  bool sync_message();
+  /// S2 -> S3: creates intd/N.
+  bool create_envelope();
+  int intd_fd() const { return intd_.get(); }
+
+  /// Where commit() failed.
+  enum class Stage { none, sync_intd, sync_mess_dir, link_todo, sync_todo_dir };
+
+  /// S3 -> S4. After true the message is committed and durable. On false the
+  /// queue is rolled back (errno set) and failed_stage() tells which step failed.
+  bool commit();
+  Stage failed_stage() const { return stage_; }
+  bool committed() const { return committed_; }
+
+  /// Removes what this injection created (intd, mess); harmless to repeat.
+  void abort();
+
+ private:
+  Layout q_;
+  uint64_t id_ = 0;
+  Fd mess_;
+  Fd intd_;
+  bool made_mess_ = false;
+  bool made_intd_ = false;
+  bool committed_ = false;
+  bool failed_in_pid_ = false;
+  Stage stage_ = Stage::none;
+};
+
+}  // namespace qf::queue
+
+#endif

@@ -1,0 +1,58 @@
+// ISC license.
+#include "queue/sweep.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "sys/fd.h"
+
+namespace qf::queue {
+
+bool held_by_injector(char const* path) {
+  Fd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd.ok()) return false;
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) return errno == EWOULDBLOCK;
+  ::flock(fd.get(), LOCK_UN);
+  return false;
+}
+
+unsigned sweep_pid(Layout const& q, time_t now) {
+  std::string dir = q.dir(Dir::pid);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return 0;
+  unsigned n = 0;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::string fn = dir + '/' + e->d_name;
+    struct stat st;
+    if (::lstat(fn.c_str(), &st) < 0 || !S_ISREG(st.st_mode)) continue;
+    if (!ossified(st.st_atime, now) || held_by_injector(fn.c_str())) continue;
+    if (::unlink(fn.c_str()) == 0) n++;
+  }
+  ::closedir(d);
+  return n;
+}
+
+bool reclaimable(Layout const& q, uint64_t id, time_t now) {
+  State s = classify(probe(q, id));
+  if (s != State::S2 && s != State::S3) return false;
+  std::string messfn = q.path(Dir::mess, id);
+  struct stat st;
+  if (::lstat(messfn.c_str(), &st) < 0) return false;
+  return ossified(st.st_atime, now) && !held_by_injector(messfn.c_str());
+}
+
+bool remove_leftover(Layout const& q, uint64_t id) {
+  bool ok = true;
+  if (::unlink(q.path(Dir::intd, id).c_str()) < 0 && errno != ENOENT) ok = false;
+  if (::unlink(q.path(Dir::mess, id).c_str()) < 0 && errno != ENOENT) ok = false;
+  return ok;
+}
+
+}  // namespace qf::queue

@@ -1,0 +1,16 @@
+// ISC license.
+// Date formats the mail programs write.
+#ifndef QF_SYS_TIMEFMT_H
+#define QF_SYS_TIMEFMT_H
+
+#include <ctime>
+#include <string>
+
+namespace qf {
+
+/// RFC 822 date in UTC as qmail writes it: "23 Nov 2026 14:23:06 -0000".
+std::string date822(time_t t);
+
+}  // namespace qf
+
+#endif

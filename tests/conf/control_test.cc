@@ -1,0 +1,43 @@
+// ISC license.
+#include "conf/control.h"
+
+#include <catch2/catch.hpp>
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "../testutil.h"
+
+using namespace qf::conf;
+
+TEST_CASE("control: defaults, trimming, numbers and lists", "[control]") {
+  qf::test::TempDir t;
+  setenv("CONTROLDIR", t.path().c_str(), 1);
+  std::string s;
+  REQUIRE(control_line("me", &s, "fallback"));
+  CHECK(s == "fallback");
+  REQUIRE(qf::test::write_text(t / "me", " \tmail.example.org \r\nsecond line\n"));
+  REQUIRE(control_line("me", &s, "fallback"));
+  CHECK(s == "mail.example.org");
+
+  uint64_t n;
+  REQUIRE(control_uint("concurrencylocal", &n, 10));
+  CHECK(n == 10);
+  REQUIRE(qf::test::write_text(t / "concurrencylocal", "25\n"));
+  REQUIRE(control_uint("concurrencylocal", &n, 10));
+  CHECK(n == 25);
+  REQUIRE(qf::test::write_text(t / "concurrencyremote", "lots\n"));
+  errno = 0;
+  CHECK_FALSE(control_uint("concurrencyremote", &n, 20));
+  CHECK(errno == EINVAL);
+
+  std::vector<std::string> v;
+  REQUIRE(control_list("locals", &v));
+  CHECK(v.empty());
+  REQUIRE(qf::test::write_text(t / "locals", "# comment\nexample.org\n\n  localhost \n"));
+  REQUIRE(control_list("locals", &v));
+  CHECK(v == std::vector<std::string>{"example.org", "localhost"});
+  CHECK(control_exists("locals"));
+  CHECK_FALSE(control_exists("nothere"));
+  unsetenv("CONTROLDIR");
+}

@@ -1,0 +1,66 @@
+# queue-fix as a program: exit codes, dry run, repair, the numbered queue set,
+# and ownership as root (real users) and as an ordinary user (the caller).
+. "$(dirname "$0")/lib.sh"
+Q=$T/queue
+"$BIN/queue-fix" -s 11 "$Q" > "$T/out"; expect_eq "create" $? 0
+grep -q "create directory $Q/mess/10" "$T/out" || fail "no creation lines"
+"$BIN/queue-fix" -N -s 11 "$Q" > "$T/out"; expect_eq "clean -N" $? 0
+[ -s "$T/out" ] && fail "clean queue produced output: $(cat "$T/out")"
+ok "create, then clean"
+
+if is_root; then
+  expect_eq "mess owner" "$(stat -c %U:%G "$Q/mess")" "qmailq:qmail"
+  expect_eq "info owner" "$(stat -c %U:%G "$Q/info/3")" "qmails:qmail"
+  expect_eq "tcpto owner" "$(stat -c %U "$Q/lock/tcpto")" "qmailr"
+  ok "root: real owners"
+fi
+
+# Damage: dry run reports and changes nothing, repair fixes, then clean.
+rm -rf "$Q/local/4" "$Q/lock/trigger"
+chmod 777 "$Q/todo"
+queue_snapshot "$Q" > "$T/before"
+"$BIN/queue-fix" -N -s 11 "$Q" > "$T/out"; expect_eq "-N on damage" $? 1
+grep -q "would create directory $Q/local/4" "$T/out" || fail "-N output: $(cat "$T/out")"
+grep -q "would chmod $Q/todo from 0777 to 0750" "$T/out" || fail "-N chmod: $(cat "$T/out")"
+queue_snapshot "$Q" > "$T/after"
+cmp -s "$T/before" "$T/after" || fail "-N changed the queue"
+"$BIN/queue-fix" -s 11 "$Q" > "$T/out"; expect_eq "repair" $? 0
+[ -p "$Q/lock/trigger" ] || fail "trigger not recreated"
+"$BIN/queue-fix" -N -s 11 "$Q"; expect_eq "clean after repair" $? 0
+ok "dry run and repair"
+
+# A split change moves messages; problems give 2.
+printf 'Fa@b\0' > "$Q/todo/x"; "$BIN/queue-fix" -q -s 11 "$Q" 2> "$T/err"; expect_eq "stray" $? 2
+grep -q "warning: stray file $Q/todo/x" "$T/err" || fail "stray: $(cat "$T/err")"
+rm "$Q/todo/x"
+ok "strays -> 2"
+printf 'Subject: x\n\nm\n' > "$T/msg"; envelope a@b c@d > "$T/env"
+QUEUEDIR=$Q CONFSPLIT=11 "$BIN/qmail-queue" < "$T/msg" 1< "$T/env" || fail inject
+id=$(basename "$(find "$Q/mess" -type f)")
+mkdir -p "$Q/info/$((id % 11))"; printf 'Fa@b\0' > "$Q/info/$((id % 11))/$id"; chmod 600 "$Q/info/$((id % 11))/$id"
+"$BIN/queue-fix" -q -s 5 "$Q"; expect_eq "resplit" $? 0
+[ -f "$Q/mess/$((id % 5))/$id" ] && [ -f "$Q/info/$((id % 5))/$id" ] || fail "not moved to split 5"
+[ -d "$Q/mess/7" ] && fail "old bucket left"
+"$BIN/queue-fix" -N -s 5 "$Q"; expect_eq "clean at split 5" $? 0
+ok "split change moves messages"
+
+"$BIN/queue-fix" -x 2>/dev/null; expect_eq "usage" $? 100
+"$BIN/queue-fix" -s 0 "$Q" 2>/dev/null; expect_eq "bad split" $? 100
+
+# The numbered set from QUEUE_BASE/QUEUE_START/QUEUE_COUNT.
+QUEUE_BASE=$T/base QUEUE_START=2 QUEUE_COUNT=3 "$BIN/queue-fix" -q; expect_eq "set" $? 0
+for n in 2 3 4; do [ -p "$T/base/queue$n/lock/trigger" ] || fail "queue$n missing"; done
+[ -e "$T/base/queue1" ] && fail "queue1 should not exist"
+ok "numbered queue set"
+
+# As an ordinary user everything belongs to that user.
+if is_root; then
+  mkdir "$T/u"; chown 65534:65534 "$T/u"
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/queue-fix" -q "$T/u/q"; expect_eq "as nobody" $? 0
+  expect_eq "owner as nobody" "$(find "$T/u/q" ! -user 65534 | wc -l)" 0
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/queue-fix" -N "$T/u/q"; expect_eq "nobody -N" $? 0
+  ok "ordinary user owns everything"
+else
+  expect_eq "owner as user" "$(find "$Q" ! -user "$(id -u)" | wc -l)" 0
+  ok "ordinary user owns everything"
+fi
