@@ -6,7 +6,7 @@ need_root "mounts a tmpfs"
 mem=$(awk '/MemAvailable/ { print int($2 / 1024 / 1024) }' /proc/meminfo)
 [ "$mem" -ge 7 ] || skip "needs 7 GiB of free memory for a 5 GiB tmpfs (have $mem GiB)"
 mkdir "$T/big"
-mount -t tmpfs -o size=5g tmpfs "$T/big" || fail "mount"
+mount -t tmpfs -o size=5g tmpfs "$T/big" 2>/dev/null || skip "this machine does not let root mount a tmpfs"
 unmount() { umount "$T/big" 2>/dev/null; }
 on_exit unmount
 mkqueue "$T/big/q"
