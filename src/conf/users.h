@@ -37,8 +37,9 @@ bool find_group(char const* name, gid_t* out);
 inline bool find_user(User u, Account* out) { return find_user(user_name(u), out); }
 inline bool find_group(Group g, gid_t* out) { return find_group(group_name(g), out); }
 
-/// True when this process can take other identities (effective uid 0). Otherwise
-/// every daemon runs as the invoking user (the embedded default).
+/// True when this process can take other identities: effective uid 0 and
+/// QFLEET_EMBEDDED not set. Otherwise every daemon runs as the invoking user
+/// (the embedded default; QFLEET_EMBEDDED=1 asks for it even as root).
 bool privileged();
 
 }  // namespace qf::conf

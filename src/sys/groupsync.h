@@ -1,0 +1,35 @@
+// ISC license.
+// Group commit: make many new files and their directory entries durable with
+// as few journal commits as the file system allows. Writeback of every file is
+// started first (sync_file_range), then each is fsynced (mostly already on
+// disk by then), then each touched directory is fsynced once.
+#ifndef QF_SYS_GROUPSYNC_H
+#define QF_SYS_GROUPSYNC_H
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sys/fd.h"
+
+namespace qf {
+
+class GroupSync {
+ public:
+  /// Takes ownership of fd, a file written but not yet synced.
+  void add_file(Fd fd) { files_.push_back(std::move(fd)); }
+  /// A directory whose new entries must become durable.
+  void add_dir(std::string dir) { dirs_.insert(std::move(dir)); }
+  bool empty() const { return files_.empty() && dirs_.empty(); }
+  /// Syncs everything added; closes the files. False with errno on the first failure
+  /// (the rest are still attempted).
+  bool sync();
+
+ private:
+  std::vector<Fd> files_;
+  std::set<std::string> dirs_;
+};
+
+}  // namespace qf
+
+#endif

@@ -1,0 +1,334 @@
+// ISC license.
+#include "todo/todo.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "proto/todo.h"
+#include "queue/envelope.h"
+#include "send/log.h"
+#include "sys/exitcodes.h"
+#include "sys/fs.h"
+
+namespace qf::todo {
+
+using queue::Dir;
+
+namespace {
+
+int64_t now() { return int64_t(::time(nullptr)); }
+
+bool numeric(char const* s, uint64_t* n) { return scan_u64(s, n); }
+
+// Reads a queue file whole; files of a message are small except envelopes with
+// very many recipients, hence the generous bound.
+bool slurp(std::string const& path, std::string* out) {
+  return read_file(path.c_str(), out, size_t(1) << 32);
+}
+
+bool create_with(std::string const& path, std::string const& data, Fd* out) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.ok()) return false;
+  if (!write_all(fd.get(), data)) {
+    int e = errno;
+    ::unlink(path.c_str());
+    errno = e;
+    return false;
+  }
+  *out = std::move(fd);
+  return true;
+}
+
+}  // namespace
+
+void TodoProc::record(char type, std::string const& body) {
+  std::string r(1, type);
+  r += body;
+  r.push_back('\0');
+  out_.put(r);
+}
+
+void TodoProc::log(std::string const& line) { record(kLog, line); }
+
+void TodoProc::scan() {
+  auto add = [this](uint64_t id) {
+    if (queued_.count(id) || announced_.count(id)) return;
+    queued_.insert(id);
+    pending_.push_back(id);
+  };
+  auto read_dir = [&](std::string const& dir) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) {
+      log("alert: unable to opendir " + dir + ", will try again later");
+      return;
+    }
+    while (struct dirent* e = ::readdir(d)) {
+      uint64_t id;
+      if (numeric(e->d_name, &id)) add(id);
+    }
+    ::closedir(d);
+  };
+  if (q_.is_split(Dir::todo))
+    for (unsigned i = 0; i < q_.split(); i++) read_dir(q_.subdir(Dir::todo, i));
+  else
+    read_dir(q_.dir(Dir::todo));
+  next_scan_ = now() + kScanInterval;
+}
+
+void TodoProc::quarantine(uint64_t id, std::string const& why) {
+  std::string base = q_.dir(Dir::corrupt) + "/" + fmt_u64(id);
+  std::string data;
+  bool saved = true;
+  if (slurp(q_.path(Dir::todo, id), &data))
+    saved &= write_file_atomic(base + ".todo", data, 0600);
+  if (slurp(q_.path(Dir::mess, id), &data))
+    saved &= write_file_atomic(base + ".mess", data, 0600);
+  if (!saved) {
+    log("alert: unable to quarantine todo/" + fmt_u64(id) + " (" + why +
+        "); leaving it, will try again later");
+    return;
+  }
+  std::string req = "todo/" + fmt_u64(id) + std::string(1, '\0') + "foop/" + fmt_u64(id);
+  req.push_back('\0');
+  char ans[2];
+  if (!write_all(2, req) || read_full(3, ans, 2) != 2) {
+    log("alert: oh no! lost qmail-clean connection! dying...");
+    exit_ = true;
+    return;
+  }
+  log("alert: todo/" + fmt_u64(id) + " is corrupt (" + why + "): copied to " + base +
+      ".{todo,mess} and removed from the queue");
+}
+
+bool TodoProc::preprocess(uint64_t id, GroupSync* gs, Done* done) {
+  std::string todofn = q_.path(Dir::todo, id);
+  std::string env;
+  if (!slurp(todofn, &env)) {
+    if (errno != ENOENT) log("warning: unable to open " + todofn + ", will try again later");
+    return false;
+  }
+  struct stat st;
+  std::string messfn = q_.path(Dir::mess, id);
+  if (::stat(messfn.c_str(), &st) < 0) {
+    if (errno == ENOENT)
+      quarantine(id, "no message in mess/");
+    else
+      log("warning: unable to stat " + messfn + ", will try again later");
+    return false;
+  }
+  if (uint64_t(st.st_ino) != id) {
+    quarantine(id, "mess/ file is not named by its inode");
+    return false;
+  }
+  uint64_t uid = 0, pid = 0;
+  std::string info, chan[2];
+  bool have_sender = false, bad = false;
+  std::string sender;
+  bool whole = queue::for_each_record(env, [&](char t, std::string_view v) {
+    switch (t) {
+      case 'u': scan_u64(v, &uid); break;
+      case 'p': scan_u64(v, &pid); break;
+      case 'F':
+        if (have_sender) bad = true;
+        have_sender = true;
+        sender = std::string(v);
+        queue::put_record(&info, 'F', v);
+        break;
+      case 'T': {
+        if (!have_sender || v.empty()) {
+          bad = true;
+          return false;
+        }
+        send::Rewritten r = rw_.rewrite(v);
+        queue::put_record(&chan[r.local ? 0 : 1], 'T', r.addr);
+        break;
+      }
+      default:
+        bad = true;
+        return false;
+    }
+    return true;
+  });
+  if (!whole || bad || !have_sender) {
+    quarantine(id, !whole ? "truncated record" : "bad or missing record");
+    return false;
+  }
+  // A crash may have left a partial pre-processing: start over.
+  for (Dir d : {Dir::info, Dir::local, Dir::remote}) {
+    std::string fn = q_.path(d, id);
+    if (::unlink(fn.c_str()) < 0 && errno != ENOENT) {
+      log("warning: unable to unlink " + fn + ", will try again later");
+      return false;
+    }
+  }
+  Fd fd;
+  std::string infofn = q_.path(Dir::info, id);
+  if (!create_with(infofn, info, &fd)) {
+    log("warning: unable to create " + infofn + ", will try again later");
+    return false;
+  }
+  gs->add_file(std::move(fd));
+  gs->add_dir(q_.dir_of(Dir::info, id));
+  Dir dirs[2] = {Dir::local, Dir::remote};
+  for (int c = 0; c < 2; c++) {
+    if (chan[c].empty()) continue;
+    std::string fn = q_.path(dirs[c], id);
+    if (!create_with(fn, chan[c], &fd)) {
+      log("warning: unable to create " + fn + ", will try again later");
+      ::unlink(infofn.c_str());
+      if (c == 1) ::unlink(q_.path(Dir::local, id).c_str());
+      return false;
+    }
+    gs->add_file(std::move(fd));
+    gs->add_dir(q_.dir_of(dirs[c], id));
+  }
+  done->id = id;
+  done->kind = !chan[0].empty() ? (!chan[1].empty() ? 'B' : 'L') : (!chan[1].empty() ? 'R' : 'X');
+  done->log = {send::log_new_msg(id),
+               send::log_info_msg(id, uint64_t(st.st_size), sender, pid, uid)};
+  return true;
+}
+
+bool TodoProc::clean(std::vector<uint64_t> const& ids, std::vector<char>* answers) {
+  std::string req;
+  for (uint64_t id : ids) {
+    req += "todo/" + fmt_u64(id);
+    req.push_back('\0');
+  }
+  answers->assign(ids.size(), '!');
+  if (!write_all(2, req)) return false;
+  ssize_t r = read_full(3, answers->data(), ids.size());
+  return r == ssize_t(ids.size());
+}
+
+void TodoProc::process_batch() {
+  GroupSync gs;
+  std::vector<Done> done;
+  size_t n = std::min(kBatch, pending_.size());
+  for (size_t i = 0; i < n && !exit_; i++) {
+    uint64_t id = pending_.front();
+    pending_.pop_front();
+    queued_.erase(id);
+    Done d;
+    if (preprocess(id, &gs, &d)) done.push_back(std::move(d));
+  }
+  if (done.empty()) return;
+  if (!gs.sync()) {
+    log(std::string("warning: trouble fsyncing pre-processed files: ") + strerror(errno) +
+        "; will try again later");
+    for (auto const& d : done) {
+      ::unlink(q_.path(Dir::info, d.id).c_str());
+      ::unlink(q_.path(Dir::local, d.id).c_str());
+      ::unlink(q_.path(Dir::remote, d.id).c_str());
+    }
+    return;
+  }
+  std::vector<uint64_t> ids;
+  for (auto const& d : done) ids.push_back(d.id);
+  std::vector<char> answers;
+  if (!clean(ids, &answers)) {
+    log("alert: oh no! lost qmail-clean connection! dying...");
+    exit_ = true;
+    return;
+  }
+  for (size_t i = 0; i < done.size(); i++) {
+    for (auto const& l : done[i].log) log(l);
+    if (answers[i] != '+') {
+      log("warning: qmail-clean unable to clean up todo/" + fmt_u64(done[i].id));
+      announced_.insert(done[i].id);
+    }
+    record(kDone, std::string(1, done[i].kind) + fmt_u64(done[i].id));
+  }
+}
+
+void TodoProc::handle_command(char c) {
+  switch (c) {
+    case kReread:
+      if (!rw_.load()) log("alert: unable to reread controls");
+      break;
+    case kExit: exit_ = true; break;
+    default: break;
+  }
+}
+
+void TodoProc::drain_trigger() {
+  char buf[256];
+  ssize_t r;
+  while ((r = ::read(trigger_.get(), buf, sizeof buf)) > 0) {
+    for (ssize_t i = 0; i < r; i++)
+      if (buf[i] == 'A' || buf[i] == 'F' || buf[i] == 'D')
+        record(kTrigger, std::string(1, buf[i]));
+    scan_now_ = true;
+  }
+}
+
+int TodoProc::run() {
+  if (!set_nonblock(1)) return ex::temp;
+  Fd mutex(::open(q_.lock("todomutex").c_str(), O_RDWR | O_CLOEXEC));
+  if (!mutex.ok()) {
+    log("alert: cannot start: unable to open lock/todomutex");
+    out_.flush();
+    return ex::temp;
+  }
+  if (::flock(mutex.get(), LOCK_EX | LOCK_NB) < 0) {
+    log("alert: cannot start: todo-proc is already running");
+    out_.flush();
+    return ex::temp;
+  }
+  char c;
+  if (read_full(0, &c, 1) != 1) return ex::ok;
+  if (c != kStart) return ex::perm;
+  if (!rw_.load()) {
+    log("alert: cannot start: unable to read controls");
+    out_.flush();
+    return ex::temp;
+  }
+  trigger_.reset(::open(q_.lock("trigger").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!trigger_.ok()) log("warning: unable to open lock/trigger; scanning todo/ every minute");
+
+  while (!exit_) {
+    if (scan_now_ || now() >= next_scan_) {
+      scan_now_ = false;
+      scan();
+    }
+    if (!pending_.empty()) process_batch();
+    if (!out_.flush()) return ex::ok;  // qmail-send is gone
+    iopause_fd x[3];
+    unsigned n = 0;
+    x[n++] = {0, IOPAUSE_READ, 0};
+    int ti = -1, oi = -1;
+    if (trigger_.ok()) {
+      ti = int(n);
+      x[n++] = {trigger_.get(), IOPAUSE_READ, 0};
+    }
+    if (out_.pending()) {
+      oi = int(n);
+      x[n++] = {1, IOPAUSE_WRITE, 0};
+    }
+    int64_t wait_ms = pending_.empty() ? std::max<int64_t>(0, next_scan_ - now()) * 1000 + 10 : 0;
+    if (wait_fds(x, n, wait_ms) < 0) continue;
+    if (x[0].revents) {
+      char cmd[64];
+      ssize_t r = ::read(0, cmd, sizeof cmd);
+      if (r == 0) exit_ = true;  // qmail-send went away
+      for (ssize_t i = 0; i < r; i++) handle_command(cmd[i]);
+    }
+    if (ti >= 0 && x[ti].revents) drain_trigger();
+    (void)oi;
+  }
+  record(kExiting, "");
+  // Deliver the last records with the fd blocking again.
+  int fl = ::fcntl(1, F_GETFL);
+  ::fcntl(1, F_SETFL, fl & ~O_NONBLOCK);
+  out_.flush();
+  return ex::ok;
+}
+
+}  // namespace qf::todo
