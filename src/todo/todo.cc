@@ -277,10 +277,14 @@ int TodoProc::run() {
     out_.flush();
     return ex::temp;
   }
-  if (::flock(mutex.get(), LOCK_EX | LOCK_NB) < 0) {
-    log("alert: cannot start: todo-proc is already running");
-    out_.flush();
-    return ex::temp;
+  // A todo-proc of the previous qmail-send may be finishing its batch: wait a while.
+  for (int tries = 0; ::flock(mutex.get(), LOCK_EX | LOCK_NB) < 0; tries++) {
+    if (tries >= 300) {
+      log("alert: cannot start: todo-proc is already running");
+      out_.flush();
+      return ex::temp;
+    }
+    ::usleep(100000);
   }
   char c;
   if (read_full(0, &c, 1) != 1) return ex::ok;
