@@ -116,6 +116,20 @@ bool Send::startup() {
     return false;
   }
   sendmutex_ = std::move(m);
+  // Who holds the mutex, for qscheduler and the admin tools.
+  std::string pid = fmt_u64(uint64_t(::getpid())) + "\n";
+  if (::ftruncate(sendmutex_.get(), 0) < 0 || ::pwrite(sendmutex_.get(), pid.data(), pid.size(), 0) < 0)
+    log_.line("warning: unable to write my pid to lock/sendmutex");
+  // Under qscheduler: publish this queue's figures in the instance's segment.
+  char const* base = getenv("QUEUE_BASE");
+  uint64_t qn;
+  if (base && *base && !qident_.empty() && scan_u64(qident_, &qn) && shm_.attach(base, true)) {
+    slot_ = shm_.slot(unsigned(qn));
+    if (slot_) {
+      slot_->send_pid.store(uint32_t(::getpid()));
+      slot_->start_time.store(uint32_t(::time(nullptr)));
+    }
+  }
   for (int c = 0; c < kChannels; c++) {
     unsigned char b[2];
     if (read_full(kChanIn[c], reinterpret_cast<char*>(b), 2) != 2) {
@@ -346,6 +360,7 @@ void Send::on_report(Channel c, unsigned s, std::vector<spawn::Result>& results)
   slot.used = false;
   used_[c]--;
   j.inflight--;
+  delivered_ += results.size();
   status();
   if (j.inflight == 0 && j.next >= j.rcpts.size()) close_job(slot.job);
 }
@@ -583,6 +598,26 @@ void Send::lost(char const* what) {
   exitcode_ = ex::temp;
 }
 
+void Send::publish(time_t now) {
+  if (!slot_) return;
+  size_t queued = due_[kLocal].size() + due_[kRemote].size();
+  size_t backlog = 0;
+  for (int c = 0; c < kChannels; c++)
+    if (used_[c] >= concurrency_[c])
+      for (uint64_t k : ready_[c]) {
+        auto it = jobs_.find(k);
+        if (it != jobs_.end()) backlog += it->second->rcpts.size() - it->second->next;
+      }
+  slot_->lused.store(used_[kLocal], std::memory_order_relaxed);
+  slot_->lmax.store(concurrency_[kLocal], std::memory_order_relaxed);
+  slot_->rused.store(used_[kRemote], std::memory_order_relaxed);
+  slot_->rmax.store(concurrency_[kRemote], std::memory_order_relaxed);
+  slot_->queued.store(uint32_t(std::min<size_t>(queued, UINT32_MAX)), std::memory_order_relaxed);
+  slot_->backlog.store(uint32_t(std::min<size_t>(backlog, UINT32_MAX)), std::memory_order_relaxed);
+  slot_->delivered.store(delivered_, std::memory_order_relaxed);
+  slot_->heartbeat.store(uint32_t(now), std::memory_order_release);
+}
+
 bool Send::can_exit() const {
   for (int c = 0; c < kChannels; c++)
     if (spawn_alive_[c] && used_[c]) return false;
@@ -620,6 +655,8 @@ int Send::run() {
       todo_alive_ = false;
       if (!exitasap_) lost("todo-proc");
     }
+
+    publish(now);
 
     // What to wait for, and until when.
     std::vector<iopause_fd> x;
@@ -730,6 +767,11 @@ int Send::run() {
     std::sort(bouncer_ready.rbegin(), bouncer_ready.rend());
     for (size_t i : bouncer_ready) bounce_output(i);
     reap_children();
+  }
+  if (slot_) {
+    slot_->lused.store(0);
+    slot_->rused.store(0);
+    slot_->send_pid.store(0);
   }
   log_.line("status: exiting");
   return exitcode_;

@@ -4,12 +4,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
+#include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "proto/todo.h"
 #include "queue/envelope.h"
@@ -248,6 +251,22 @@ void TodoProc::process_batch() {
   }
 }
 
+// Notes from qmail-queue: ids to look at now, without reading todo/. Only
+// hints: preprocess() checks that todo/N and mess/N exist and agree.
+void TodoProc::drain_notes() {
+  char msg[8192];
+  for (int i = 0; i < 10000; i++) {
+    ssize_t r = ::mq_receive(mqd_t(mq_), msg, sizeof msg, nullptr);
+    if (r < 0) break;
+    if (r != 8) continue;
+    uint64_t id;
+    std::memcpy(&id, msg, 8);
+    if (queued_.count(id) || announced_.count(id)) continue;
+    queued_.insert(id);
+    pending_.push_back(id);
+  }
+}
+
 void TodoProc::handle_command(char c) {
   switch (c) {
     case kReread:
@@ -295,6 +314,15 @@ int TodoProc::run() {
     return ex::temp;
   }
   trigger_.reset(::open(q_.lock("trigger").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  // Under qscheduler -d: the queue's message queue and its slot in the segment.
+  char const* base = getenv("QUEUE_BASE");
+  char const* qi = getenv("QIDENT");
+  uint64_t qn;
+  if (base && *base && qi && scan_u64(qi, &qn)) {
+    mqd_t m = ::mq_open(multi::mq_name(base, unsigned(qn)).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (m != mqd_t(-1)) mq_ = int(m);
+    if (shm_.attach(base, true)) slot_ = shm_.slot(unsigned(qn));
+  }
   if (!trigger_.ok()) log("warning: unable to open lock/trigger; scanning todo/ every minute");
 
   while (!exit_) {
@@ -302,9 +330,11 @@ int TodoProc::run() {
       scan_now_ = false;
       scan();
     }
+    if (mq_ >= 0) drain_notes();
     if (!pending_.empty()) process_batch();
+    if (slot_) slot_->todo.store(uint32_t(pending_.size()), std::memory_order_relaxed);
     if (!out_.flush()) return ex::ok;  // qmail-send is gone
-    iopause_fd x[3];
+    iopause_fd x[4];
     unsigned n = 0;
     x[n++] = {0, IOPAUSE_READ, 0};
     int ti = -1, oi = -1;
@@ -316,6 +346,7 @@ int TodoProc::run() {
       oi = int(n);
       x[n++] = {1, IOPAUSE_WRITE, 0};
     }
+    if (mq_ >= 0) x[n++] = {mq_, IOPAUSE_READ, 0};
     int64_t wait_ms = pending_.empty() ? std::max<int64_t>(0, next_scan_ - now()) * 1000 + 10 : 0;
     if (wait_fds(x, n, wait_ms) < 0) continue;
     if (x[0].revents) {

@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "multi/ipc.h"
 #include "queue/layout.h"
 #include "send/rewrite.h"
 #include "sys/fd.h"
@@ -47,6 +48,11 @@ class TodoProc {
   bool clean(std::vector<uint64_t> const& ids, std::vector<char>* answers);
   void handle_command(char c);
   void drain_trigger();
+  void drain_notes();
+
+  multi::Shm shm_;
+  multi::QueueSlot* slot_ = nullptr;
+  int mq_ = -1;  // new-message notes from qmail-queue (a message queue descriptor)
 
   queue::Layout q_;
   send::Rewriter rw_;
