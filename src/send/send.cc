@@ -88,13 +88,23 @@ void Send::status() {
 }
 
 bool Send::read_controls(bool initial) {
-  uint64_t n;
-  if (!conf::control_uint("queuelifetime", &n, 604800)) return false;
-  lifetime_ = time_t(n);
-  uint64_t conc[kChannels];
+  // Everything is read first and applied only when all of it could be read.
+  uint64_t life, conc[kChannels];
+  if (!conf::control_uint("queuelifetime", &life, 604800)) return false;
   if (!conf::control_uint("concurrencylocal", &conc[kLocal], 10)) return false;
   if (!conf::control_uint("concurrencyremote", &conc[kRemote], 20)) return false;
-  if (!rw_.load() || !bcfg_.load()) return false;
+  std::string me;
+  if (!conf::control_line("me", &me, "")) return false;
+  if (me.empty() && !conf::control_exists("locals")) {
+    errno = ENOENT;  // like qmail: no idea which domains are local, so no start
+    return false;
+  }
+  Rewriter rw;
+  BounceConfig bc;
+  if (!rw.load() || !bc.load()) return false;
+  lifetime_ = time_t(life);
+  rw_ = std::move(rw);
+  bcfg_ = std::move(bc);
   for (int c = 0; c < kChannels; c++) {
     uint64_t v = std::min<uint64_t>(conc[c], slots_max_[c]);
     concurrency_[c] = unsigned(v);
@@ -139,7 +149,8 @@ bool Send::startup() {
     slots_max_[c] = unsigned(b[0]) | unsigned(b[1]) << 8;
   }
   if (!read_controls(true)) {
-    log_.line("alert: cannot start: unable to read controls");
+    log_.line(errno == ENOENT ? "alert: cannot start: neither control/me nor control/locals exists"
+                              : "alert: cannot start: unable to read controls");
     return false;
   }
   for (int fd : {1, 3, 5, 7})
@@ -578,7 +589,10 @@ void Send::todo_record(std::string_view rec) {
       if (rec.size() > 1 && rec[1] == 'A')
         for (auto& d : due_) d.all_due(::time(nullptr));
       break;
-    case todo::kExiting: todo_alive_ = false; break;
+    case todo::kExiting:
+      todo_alive_ = false;
+      if (!exitasap_) lost("todo-proc");
+      break;
     default: log_.line("warning: qmail-send unable to understand todo-proc: report mangled");
   }
 }

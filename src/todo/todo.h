@@ -60,7 +60,11 @@ class TodoProc {
   Fd trigger_;
   std::deque<uint64_t> pending_;
   std::unordered_set<uint64_t> queued_;
-  std::unordered_set<uint64_t> announced_;  // announced though todo/N could not be removed
+  std::unordered_set<uint64_t> announced_;  // pre-processed; waiting for todo/N to go
+  std::vector<Done> unclean_;               // todo/N could not be removed: retry, then announce
+  int64_t next_clean_retry_ = 0;
+  int exitcode_ = 0;
+  void retry_clean();
   bool exit_ = false;
   bool scan_now_ = true;
   int64_t next_scan_ = 0;
