@@ -11,12 +11,13 @@ mkqueue "$Q" -s 7
 export QUEUEDIR=$Q CONFSPLIT=7
 is_root && export QFLEET_EMBEDDED=1
 uid=$(id -u) gid=$(id -g) me=$(id -un)
-for h in h1 h2; do mkdir -m 755 "$T/$h"; mkdir -p "$T/$h/Maildir/tmp" "$T/$h/Maildir/new" "$T/$h/Maildir/cur"; done
+for h in h1 h2 h3; do mkdir -m 755 "$T/$h"; mkdir -p "$T/$h/Maildir/tmp" "$T/$h/Maildir/new" "$T/$h/Maildir/cur"; done
 cat > "$QMAILHOME/users/assign" <<EOF
 =alice:$me:$uid:$gid:$T/h1:::
 =bob:$me:$uid:$gid:$T/h2:::
 +bob-:$me:$uid:$gid:$T/h2:-::
 =other:someone:$((uid + 1)):$gid:$T/h2:::
++weird-:$me:$uid:$gid:$T/h3:-::
 .
 EOF
 envelope s@x r@y > "$T/env"
@@ -117,13 +118,37 @@ grep -q "users/assign: line 1" "$T/lspawn.err" || fail "assign warning: $(cat "$
 cp "$T/assign.good" "$QMAILHOME/users/assign"
 ok "getpw fallback to the alias user; broken assign -> Z"
 
-# 7. A malformed command stream: in-flight deliveries finish, then exit 111.
+# 7. Hostile recipients: control bytes, slashes, dots, shell syntax. No path
+# outside the home, no shell: the extension reaches the program verbatim.
+cat > "$T/h3/.qmail-default" <<'EOF'
+|printf '%s|' "$EXT" >> exts; printf '%s' "$DTLINE" >> dtlines
+EOF
+out=$(line 0 "$id" s@x 'weird-a\x0ab\x0dc\x09d\x01\x7f\xff@x' 'weird-;id;`id`$(id)|id@x' 'weird-../../../etc/passwd@x' 'weird-.hidden@x' 'weird-a/b@x' | drive)
+want_line "$out" "0 0 K did 0+0+1\\\\n" "control bytes"
+want_line "$out" "0 1 K did 0+0+1\\\\n" "shell syntax"
+want_line "$out" "0 2 D Sorry, no mailbox here by that name. (#5.1.1)\\\\n" "dot-dot-slash"
+want_line "$out" "0 3 K did 0+0+1\\\\n" "leading dot"
+want_line "$out" "0 4 D Sorry, no mailbox here by that name. (#5.1.1)\\\\n" "slash"
+printf 'a\nb\rc\td\001\177\377|;id;`id`$(id)|id|.hidden|' > "$T/want-exts"
+cmp -s "$T/h3/exts" "$T/want-exts" || fail "extensions: $(od -c "$T/h3/exts" | head)"
+grep -c '^Delivered-To: ' "$T/h3/dtlines" | grep -qx 3 || fail "DTLINE kept on one line: $(od -c "$T/h3/dtlines" | head)"
+if command -v strace > /dev/null; then
+  line 0 "$id" s@x 'weird-../../../etc/passwd@x' 'weird-;sh -c id;@x' |
+    "$HELPERS/spawn-drive" strace -f -qq -o "$T/trace" -e trace=open,openat,creat,execve \
+    "$BIN/qmail-lspawn" ./Maildir/ > /dev/null 2>&1
+  grep -q 'execve("/bin/sh"' "$T/trace" || fail "strace saw no program: $(head "$T/trace")"
+  grep -E 'open(at)?\(.*(etc/passwd|\.\./)' "$T/trace" && fail "a path from an address was opened"
+  grep 'execve(' "$T/trace" | grep -q 'sh -c id' && fail "a shell saw the address"
+fi
+ok "hostile recipients: verbatim in \$EXT, D for slashes, DTLINE one line"
+
+# 8. A malformed command stream: in-flight deliveries finish, then exit 111.
 out=$({ line 0 "$id" s@x bob-slow@x; line raw 0000616263000000; } | drive)
 want_line "$out" "0 0 K slow\\\\ndid 0+0+1\\\\n" "delivery before the garbage"
 want_line "$out" "exit 111" "exit after garbage"
 grep -q "malformed command" "$T/lspawn.err" || fail "no warning: $(cat "$T/lspawn.err")"
 ok "malformed stream: stop reading, finish, exit 111"
 
-# 8. Usage.
+# 9. Usage.
 "$BIN/qmail-lspawn" < /dev/null > /dev/null 2>&1; expect_eq "no argument" $? 100
 exit 0

@@ -111,7 +111,28 @@ expect_eq "missing home" $rc 111
 expect_eq "nothing delivered by refusals" "$(ls "$H/Maildir/new")" ""
 ok "home and .qmail safety checks"
 
-# 6. Usage.
+# 6. Disk full (root only: a small tmpfs): temporary, mailbox full, tmp/ clean.
+if is_root; then
+  mkdir "$T/small"
+  if mount -t tmpfs -o size=64k tmpfs "$T/small" 2>/dev/null; then
+    umount_small() { umount "$T/small" 2>/dev/null; }
+    on_exit umount_small
+    mkdir -m 755 "$T/small/h"; mkmaildir "$T/small/h/Maildir"
+    head -c 300000 /dev/urandom > "$T/huge"
+    out=$(ql joe "$T/small/h" joe "" "" example.com a@b ./Maildir/ < "$T/huge"); rc=$?
+    expect_eq "disk full" $rc 111
+    echo "$out" | grep -q "No space left on device. (#4.2.2)$" || fail "disk full text: $out"
+    expect_eq "tmp/ clean when full" "$(ls "$T/small/h/Maildir/tmp")" ""
+    expect_eq "new/ empty when full" "$(ls "$T/small/h/Maildir/new")" ""
+    printf "Subject: small\n\nfits\n" > "$T/smallmsg"
+    out=$(ql joe "$T/small/h" joe "" "" example.com a@b ./Maildir/ < "$T/smallmsg"); expect_eq "fits again" $? 0
+    ok "disk full -> 111 (#4.2.2), nothing left behind"
+  else
+    echo "skipped disk-full case: this machine does not let root mount a tmpfs"
+  fi
+fi
+
+# 7. Usage.
 ql joe relative joe "" "" example.com a@b ./Maildir/ < "$T/msg" 2>/dev/null; expect_eq "relative home" $? 100
 ql joe "$H" joe "" "" example.com a@b < "$T/msg" 2>/dev/null; expect_eq "too few arguments" $? 100
 ok "usage errors exit 100"
