@@ -5,8 +5,9 @@
 // qmail-lspawn delivery child (no exec on the delivery path).
 //
 // The caller has already become the recipient's user. deliver_local changes
-// no process state except the SIGALRM-free bookkeeping of watchdog.h; it forks
-// for programs and forwards only.
+// no process-wide state (no chdir, umask, signal disposition or environment
+// variable); it forks for programs and forwards, and tells watchdog.h which
+// program and which Maildir file are in progress.
 #ifndef QF_DELIVER_LOCAL_H
 #define QF_DELIVER_LOCAL_H
 

@@ -6,14 +6,9 @@
 
 #include <cstring>
 
-#include "deliver/outcome.h"
 #include "sys/fs.h"
 
 namespace qf::deliver {
-
-std::string error_text(int err) { return std::strerror(err); }
-
-bool is_full(int err) { return err == ENOSPC || err == EDQUOT || err == EFBIG; }
 
 bool MessageReader::fill() {
   for (;;) {
