@@ -686,7 +686,7 @@ int Send::run() {
       if (chan_out_[c].pending()) add(kChanOut[c], IOPAUSE_WRITE, 2 + c);
     }
     if (clean_alive_) {
-      if (!clean_wait_.empty()) add(6, IOPAUSE_READ, 4);
+      add(6, IOPAUSE_READ, 4);  // always: an EOF says qmail-clean died
       if (clean_out_.pending()) add(5, IOPAUSE_WRITE, 5);
     }
     if (todo_alive_) {

@@ -381,7 +381,7 @@ int TodoProc::run() {
     retry_clean();
     if (slot_) slot_->todo.store(uint32_t(pending_.size()), std::memory_order_relaxed);
     if (!out_.flush()) return ex::ok;  // qmail-send is gone
-    iopause_fd x[5];
+    iopause_fd x[6];
     unsigned n = 0;
     x[n++] = {0, IOPAUSE_READ, 0};
     int ti = -1, oi = -1;
@@ -394,6 +394,8 @@ int TodoProc::run() {
       x[n++] = {1, IOPAUSE_WRITE, 0};
     }
     if (mq_ >= 0) x[n++] = {mq_, IOPAUSE_READ, 0};
+    int ci = int(n);
+    x[n++] = {3, IOPAUSE_READ, 0};  // qmail-clean says nothing unasked: readable means it died
     x[n++] = {sig.fd(), IOPAUSE_READ, 0};
     int64_t wait_ms = pending_.empty() ? std::max<int64_t>(0, next_scan_ - now()) * 1000 + 10 : 0;
     if (wait_fds(x, n, wait_ms) < 0) continue;
@@ -406,6 +408,11 @@ int TodoProc::run() {
     if (ti >= 0 && x[ti].revents) drain_trigger();
     if (x[n - 1].revents)
       while (sig.next() > 0) exit_ = true;
+    if (x[ci].revents) {
+      log("alert: oh no! lost qmail-clean connection! dying...");
+      exit_ = true;
+      exitcode_ = ex::temp;
+    }
     (void)oi;
   }
   record(kExiting, "");
