@@ -307,6 +307,8 @@ void QScheduler::grow(time_t now) {
 }
 
 void QScheduler::tick(time_t now) {
+  bool new_second = now != last_tick_;
+  last_tick_ = now;
   for (auto& [n, q] : queues_) {
     if (!q.pid && q.restart_at && now >= q.restart_at && !exiting_) start(q);
     QueueSlot* s = shm_.slot(n);
@@ -331,7 +333,7 @@ void QScheduler::tick(time_t now) {
     }
     return;
   }
-  if (!o_.dynamic || o_.fixed) return;
+  if (!o_.dynamic || o_.fixed || !new_second) return;
 
   // Load: the mean of the last five one-second samples per active queue.
   unsigned active = 0, over = 0, under = 0, live = 0;
@@ -453,8 +455,13 @@ int QScheduler::run() {
     bool any = false;
     for (auto const& [n, q] : queues_) any |= q.pid != 0;
     if (exiting_ && !any) break;
+    // A queue waiting for its qmail-send is advertised within 0.1 s of it coming up.
+    bool starting = false;
+    for (auto const& [n, q] : queues_)
+      if (QueueSlot* s = shm_.slot(n); s && q.pid && QState(s->state.load()) == QState::starting)
+        starting = true;
     iopause_fd x = {sig_.fd(), IOPAUSE_READ, 0};
-    wait_fds(&x, 1, 1000);
+    wait_fds(&x, 1, starting ? 100 : 1000);
     int s;
     while ((s = sig_.next()) > 0) {
       if (s == SIGCHLD) {

@@ -85,6 +85,7 @@ class QScheduler {
   uid_t qmailq_uid_ = 0;
   gid_t qmail_gid_ = 0;
   time_t over_since_ = 0, under_since_ = 0;
+  time_t last_tick_ = 0;
   std::map<unsigned, std::vector<unsigned>> samples_;
 };
 

@@ -163,7 +163,10 @@ bool Send::startup() {
     log_.line("alert: cannot start: unable to trap signals");
     return false;
   }
-  if (!conf::privileged())
+  // qmail-start has already dropped us to qmails when it ran as root: any other
+  // uid means the embedded default, where every daemon runs as the caller.
+  conf::Account qs;
+  if (!conf::find_user(conf::User::qmails, &qs) || qs.uid != ::getuid())
     log_.line("info: qfleet runs unprivileged: every daemon of this queue runs as uid " +
               fmt_u64(::getuid()));
   ::umask(077);
