@@ -79,6 +79,20 @@ reap_under() {
   return 1
 }
 
+# procs_mentioning text: pids (other than this shell's) whose command line or
+# environment contains text: with text the unique scratch dir, every process
+# this run started, whatever it is called and wherever its cwd is.
+procs_mentioning() {
+  for _d in /proc/[0-9]*; do
+    _p=${_d#/proc/}
+    [ "$_p" = $$ ] && continue
+    if { tr '\0' '\n' < "$_d/cmdline"; } 2>/dev/null | grep -qF "$1" ||
+       { tr '\0' '\n' < "$_d/environ"; } 2>/dev/null | grep -qF "$1"; then
+      echo "$_p"
+    fi
+  done
+}
+
 # maildir_count dir: number of files in dir/new and dir/cur.
 maildir_count() {
   find "$1/new" "$1/cur" -type f 2>/dev/null | wc -l | tr -d ' '
@@ -123,7 +137,7 @@ sink_start() {
   _name=$1 _port=$2 _max=$3; shift 3
   _m=
   [ "$_max" -gt 0 ] && _m="-M $_max"
-  smtp-sink -c -u nobody $_m "$@" "127.0.0.1:$_port" 256 > "$S/sink.$_name.out" 2>&1 &
+  smtp-sink -c -u nobody $_m "$@" "127.0.0.1:$_port" 256 > "$S/sink.$_name.out" 2>&1 9>&- &
   SINK_PID=$!
   wait_for 10 port_listening "$_port" || die "smtp-sink did not start on port $_port"
   BENCH_PIDS="$BENCH_PIDS $SINK_PID"

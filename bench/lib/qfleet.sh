@@ -83,7 +83,7 @@ qf_create() {
 qf_start() {
   _d=$1
   _before=$(grep -c '^status:' "$_d/log" 2>/dev/null || true)
-  env $(qf_env "$_d") setsid "$QF_BIN/qmail-start" ./Maildir/ >> "$_d/log" 2>&1 &
+  env $(qf_env "$_d") setsid "$QF_BIN/qmail-start" ./Maildir/ >> "$_d/log" 2>&1 9>&- &
   QF_PID=$!
   BENCH_PIDS="$BENCH_PIDS $QF_PID"
   if ! wait_for 20 qf_ready "$_d" "$_before"; then

@@ -95,7 +95,18 @@ sys_create() {
     qfleet) qf_destroy "$QF"; qf_create "$QF" ;;
   esac
 }
+# sys_destroy system: stops the instance and removes it (with --keep: moves
+# it aside as $PF.N or $QF.N for a post-mortem).
 sys_destroy() {
+  _dir=$PF
+  [ "$1" = qfleet ] && _dir=$QF
+  if [ "$KEEP" = 1 ] && [ -d "$_dir" ]; then
+    sys_stop "$1"
+    _k=1
+    while [ -e "$_dir.$_k" ]; do _k=$((_k + 1)); done
+    mv "$_dir" "$_dir.$_k"
+    return 0
+  fi
   case $1 in
     postfix) pf_destroy "$PF" ;;
     qfleet) qf_destroy "$QF" ;;
@@ -109,19 +120,19 @@ sys_queue_empty() { case $1 in postfix) pf_queue_empty "$PF" ;; qfleet) qf_queue
 
 # sys_smtp_start system: the system's SMTP ingress on 127.0.0.1 (Postfix:
 # its smtpd, already up with the instance; qfleet: qmail-smtpd under
-# tcpserver, as qmailq, see lib/qfleet.sh). Prints the port.
+# tcpserver, as qmailq, see lib/qfleet.sh). Sets SMTP_PORT.
 sys_smtp_start() {
   case $1 in
-    postfix) echo "$PF_SMTP_PORT" ;;
+    postfix) SMTP_PORT=$PF_SMTP_PORT ;;
     qfleet)
       _u=$(qf_smtpd_user)
       tcpserver -q -H -R -l "mx.$BENCH_DOMAIN" -u "$(id -u "$_u")" -g "$(id -g "$_u")" \
         127.0.0.1 "$QF_SMTP_PORT" env $(qf_env "$QF") "$QF_BIN/qmail-smtpd" \
-        > "$QF/smtpd.log" 2>&1 &
+        > "$QF/smtpd.log" 2>&1 9>&- &
       QF_SMTPD_PID=$!
       BENCH_PIDS="$BENCH_PIDS $QF_SMTPD_PID"
       wait_for 10 port_listening "$QF_SMTP_PORT" || die "tcpserver did not listen on $QF_SMTP_PORT"
-      echo "$QF_SMTP_PORT" ;;
+      SMTP_PORT=$QF_SMTP_PORT ;;
   esac
 }
 sys_smtp_stop() {
@@ -275,7 +286,8 @@ smtp_round() {
     maildir_reset "$_md" "$BENCH_USER:"
   fi
   sys_start "$_sys"
-  _port=$(sys_smtp_start "$_sys")
+  sys_smtp_start "$_sys"
+  _port=$SMTP_PORT
   sync
   _t0=$(now)
   ( _a=$(now); smtp_source_run "$_port" "$_rcpt" "$N" > "$S/src.out" 2>&1; _rc=$?; echo "$_rc $(elapsed "$_a" "$(now)")" > "$S/src.rc" ) &
