@@ -13,7 +13,8 @@
 # uid from conf-users (qmails, qmailq, qmailr, qmaill; qmail-lspawn as root,
 # qmail-local as the bench user), as an installed qfleet does. DIR and its
 # parents are mode 0755 so those users can reach the queue and the home.
-# With BENCH_EMBEDDED=1 every daemon runs as root instead (QFLEET_EMBEDDED=1).
+# With BENCH_EMBEDDED=1 every daemon runs as root instead (QFLEET_EMBEDDED=1),
+# and mail for the bench address is delivered as root (see qf_mail_owner).
 #
 # Injectors: an installed qmail-queue is setuid qmailq, but a setuid
 # qmail-queue accepts no queue outside conf-qmail/queue, and this queue is in
@@ -47,6 +48,13 @@ qf_client_user() {
 }
 qf_smtpd_user() { qf_client_user; }
 
+# qf_mail_owner: the user the bench address is delivered as. Embedded,
+# qmail-lspawn delivers only to its own uid (root), so the bench address maps
+# to root and a root-owned home; otherwise to the bench user.
+qf_mail_owner() {
+  if [ "${BENCH_EMBEDDED:-0}" = 1 ]; then echo root; else echo "$BENCH_USER"; fi
+}
+
 # qf_env DIR: the environment every qfleet program of the instance gets.
 qf_env() {
   echo "QMAILHOME=$1 QUEUEDIR=$1/queue"
@@ -57,7 +65,8 @@ qf_env() {
 # (uses BENCH_USER, BENCH_DOMAIN, BENCH_SINK_DOMAIN, SINK_PORT).
 qf_create() {
   _d=$1
-  _uid=$(id -u "$BENCH_USER") _gid=$(id -g "$BENCH_USER")
+  _owner=$(qf_mail_owner)
+  _uid=$(id -u "$_owner") _gid=$(id -g "$_owner")
   mkdir -p "$_d/control" "$_d/users" "$_d/home"
   chmod 755 "$_d" "$_d/control" "$_d/users" "$_d/home"
   echo "mx.$BENCH_DOMAIN" > "$_d/control/me"
@@ -67,10 +76,10 @@ qf_create() {
   echo "${BENCH_QF_CONCURRENCYREMOTE:-20}" > "$_d/control/concurrencyremote"
   echo "$BENCH_SINK_DOMAIN:127.0.0.1:$SINK_PORT" > "$_d/control/smtproutes"
   echo ./Maildir/ > "$_d/control/defaultdelivery"
-  printf '=%s:%s:%s:%s:%s:::\n.\n' "$BENCH_USER" "$BENCH_USER" "$_uid" "$_gid" "$_d/home" > "$_d/users/assign"
+  printf '=%s:%s:%s:%s:%s:::\n.\n' "$BENCH_USER" "$_owner" "$_uid" "$_gid" "$_d/home" > "$_d/users/assign"
   chmod 644 "$_d/control/"* "$_d/users/assign"
-  chown "$BENCH_USER:" "$_d/home"
-  maildir_reset "$_d/home/Maildir" "$BENCH_USER:"
+  chown "$_owner:" "$_d/home"
+  maildir_reset "$_d/home/Maildir" "$_owner:"
   env $(qf_env "$_d") "$QF_BIN/queue-fix" -q "$_d/queue" > "$_d/queue-fix.log" 2>&1 || {
     cat "$_d/queue-fix.log" >&2; die "bin/queue-fix $_d/queue failed"
   }

@@ -115,6 +115,7 @@ sys_destroy() {
 sys_start() { case $1 in postfix) pf_start "$PF" ;; qfleet) qf_start "$QF" ;; esac; }
 sys_stop() { case $1 in postfix) pf_stop "$PF" ;; qfleet) qf_stop "$QF" ;; esac; }
 sys_maildir() { case $1 in postfix) pf_maildir "$PF" ;; qfleet) qf_maildir "$QF" ;; esac; }
+sys_mail_owner() { case $1 in postfix) echo "$BENCH_USER" ;; qfleet) qf_mail_owner ;; esac; }
 sys_log() { case $1 in postfix) echo "$PF/maillog" ;; qfleet) echo "$QF/log" ;; esac; }
 sys_queue_empty() { case $1 in postfix) pf_queue_empty "$PF" ;; qfleet) qf_queue_empty "$QF" ;; esac; }
 
@@ -196,7 +197,7 @@ scn_a() {
 a_round() {
   _sys=$1 _r=$2
   _md=$(sys_maildir "$_sys")
-  maildir_reset "$_md" "$BENCH_USER:"
+  maildir_reset "$_md" "$(sys_mail_owner "$_sys"):"
   a_injector "$_sys"
   echo "$INJ_MODE" >> "$S/injectors"
   sys_start "$_sys"
@@ -283,7 +284,7 @@ smtp_round() {
   else
     _rcpt=$BENCH_RCPT
     _md=$(sys_maildir "$_sys")
-    maildir_reset "$_md" "$BENCH_USER:"
+    maildir_reset "$_md" "$(sys_mail_owner "$_sys"):"
   fi
   sys_start "$_sys"
   sys_smtp_start "$_sys"
