@@ -55,9 +55,18 @@ qf_mail_owner() {
   if [ "${BENCH_EMBEDDED:-0}" = 1 ]; then echo root; else echo "$BENCH_USER"; fi
 }
 
+# QF_QUEUES: 0 for one queue DIR/queue run by qmail-start (QUEUEDIR); n > 0
+# for the numbered queues DIR/queues/queue1..n run by qscheduler -s
+# (QUEUE_BASE, QUEUE_COUNT; qmail-queue picks one at random per message).
+QF_QUEUES=0
+
 # qf_env DIR: the environment every qfleet program of the instance gets.
 qf_env() {
-  echo "QMAILHOME=$1 QUEUEDIR=$1/queue"
+  if [ "$QF_QUEUES" -gt 0 ]; then
+    echo "QMAILHOME=$1 QUEUE_BASE=$1/queues QUEUE_COUNT=$QF_QUEUES"
+  else
+    echo "QMAILHOME=$1 QUEUEDIR=$1/queue"
+  fi
   [ "${BENCH_EMBEDDED:-0}" = 1 ] && echo " QFLEET_EMBEDDED=1"
 }
 
@@ -80,19 +89,30 @@ qf_create() {
   chmod 644 "$_d/control/"* "$_d/users/assign"
   chown "$_owner:" "$_d/home"
   maildir_reset "$_d/home/Maildir" "$_owner:"
-  env $(qf_env "$_d") "$QF_BIN/queue-fix" -q "$_d/queue" > "$_d/queue-fix.log" 2>&1 || {
-    cat "$_d/queue-fix.log" >&2; die "bin/queue-fix $_d/queue failed"
-  }
+  if [ "$QF_QUEUES" -gt 0 ]; then
+    # with QUEUE_BASE and QUEUE_COUNT set and no queuedir, queue-fix makes them all
+    mkdir -p "$_d/queues"; chmod 755 "$_d/queues"
+    set -- $(qf_env "$_d")
+    env "$@" "$QF_BIN/queue-fix" -q > "$_d/queue-fix.log" 2>&1
+  else
+    env $(qf_env "$_d") "$QF_BIN/queue-fix" -q "$_d/queue" > "$_d/queue-fix.log" 2>&1
+  fi || { cat "$_d/queue-fix.log" >&2; die "bin/queue-fix in $_d failed"; }
   : > "$_d/log"
 }
 
-# qf_start DIR: starts qmail-start in its own session in the background and
-# waits for qmail-send's first "status:" line. Sets QF_PID (= qmail-send's pid,
-# since qmail-start execs it, and the session id of every daemon).
+# qf_start DIR: starts qmail-start (or, with QF_QUEUES > 0, qscheduler -s)
+# in its own session in the background and waits for the first "status:"
+# line of each qmail-send. Sets QF_PID (qmail-send's pid, since qmail-start
+# execs it, or qscheduler's; the session id of every daemon either way).
 qf_start() {
   _d=$1
   _before=$(grep -c '^status:' "$_d/log" 2>/dev/null || true)
-  env $(qf_env "$_d") setsid "$QF_BIN/qmail-start" ./Maildir/ >> "$_d/log" 2>&1 9>&- &
+  _starter="$QF_BIN/qmail-start"
+  if [ "$QF_QUEUES" -gt 0 ]; then
+    _starter="$QF_BIN/qscheduler -s"
+    _before=$((_before + QF_QUEUES - 1))
+  fi
+  env $(qf_env "$_d") setsid $_starter ./Maildir/ >> "$_d/log" 2>&1 9>&- &
   QF_PID=$!
   BENCH_PIDS="$BENCH_PIDS $QF_PID"
   if ! wait_for 20 qf_ready "$_d" "$_before"; then
@@ -101,9 +121,15 @@ qf_start() {
   fi
 }
 
+# qf_ready DIR status-lines-before: every qmail-send has logged its first
+# status line and, under qscheduler, every queue is active in its listing
+# (qmail-queue picks only active queues; a queue still "starting" after its
+# qmail-send is up would get no mail at the start of a measurement).
 qf_ready() {
   running "$QF_PID" || return 1
-  [ "$(grep -c '^status:' "$1/log" 2>/dev/null || true)" -gt "$2" ]
+  [ "$(grep -c '^status:' "$1/log" 2>/dev/null || true)" -gt "$2" ] || return 1
+  [ "$QF_QUEUES" -gt 0 ] || return 0
+  [ "$(env $(qf_env "$1") "$QF_BIN/qscheduler" -l 2>/dev/null | awk '$1 ~ /^[0-9]+$/ && $2 == "active"' | wc -l)" -ge "$QF_QUEUES" ]
 }
 
 # qf_procs: pids of the running instance (qmail-send's session).
@@ -113,8 +139,9 @@ qf_procs() {
 }
 
 # qf_stop DIR: TERM to qmail-send (it finishes in-flight deliveries and
-# exits 0; the other daemons leave when their pipes close), then waits for
-# the whole session to be gone. Kills what is left after 30 s (by pid).
+# exits 0; the other daemons leave when their pipes close) or to qscheduler
+# (it forwards TERM to every queue), then waits for the whole session to be
+# gone. Kills what is left after 30 s (by pid).
 qf_stop() {
   [ -n "${QF_PID:-}" ] || return 0
   kill -TERM "$QF_PID" 2>/dev/null
@@ -143,5 +170,9 @@ qf_delivered() { grep -c '^delivery [0-9]*[^:]*: success' "$1/log" 2>/dev/null |
 
 # qf_queue_empty DIR: true when no message is left in the queue.
 qf_queue_empty() {
-  [ -z "$(find "$1/queue/mess" -type f 2>/dev/null | head -n 1)" ]
+  if [ "$QF_QUEUES" -gt 0 ]; then
+    [ -z "$(find "$1"/queues/queue*/mess -type f 2>/dev/null | head -n 1)" ]
+  else
+    [ -z "$(find "$1/queue/mess" -type f 2>/dev/null | head -n 1)" ]
+  fi
 }

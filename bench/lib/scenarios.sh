@@ -194,8 +194,10 @@ scn_a() {
   for sys in $systems; do sys_destroy "$sys"; done
 }
 
+# a_round system round [scenario [label]]: one measurement of (a) (or of a
+# scenario that reuses it, recorded under label instead of system).
 a_round() {
-  _sys=$1 _r=$2
+  _sys=$1 _r=$2 _sc=${3:-a} _lab=${4:-$1}
   _md=$(sys_maildir "$_sys")
   maildir_reset "$_md" "$(sys_mail_owner "$_sys"):"
   a_injector "$_sys"
@@ -210,20 +212,20 @@ a_round() {
   _wrc=$?
   wait "$_ipid"; _irc=$?
   BENCH_PIDS=$(echo "$BENCH_PIDS" | sed "s/ $_ipid\b//")
-  drain_and_stop a "$_sys" "$_r"
+  drain_and_stop "$_sc" "$_sys" "$_r"
   _got=$(maildir_count "$_md")
   if [ "$_irc" != 0 ]; then
-    round_fail a "$_sys" "$_r" "injector failed: $(cat "$S/inj.out") $(head -c 300 "$S/inj.err")"
+    round_fail "$_sc" "$_lab" "$_r" "injector failed: $(cat "$S/inj.out") $(head -c 300 "$S/inj.err")"
     return 0
   fi
   if [ "$_wrc" != 0 ]; then
-    round_fail a "$_sys" "$_r" "timeout: $_got of $N delivered after $(timeout_for "$N") s (log: $(sys_log "$_sys"))"
+    round_fail "$_sc" "$_lab" "$_r" "timeout: $_got of $N delivered after $(timeout_for "$N") s (log: $(sys_log "$_sys"))"
     return 0
   fi
-  [ "$_got" = "$N" ] || echo "- (a) $_sys round $_r: $_got messages in the Maildir for $N injected" >> "$S/notes"
+  [ "$_got" = "$N" ] || echo "- ($_sc) $_lab round $_r: $_got messages in the Maildir for $N injected" >> "$S/notes"
   _t1=$(awk '{ print $1 }' "$S/wait.out")
   _secs=$(elapsed "$_t0" "$_t1")
-  round_result a "$_sys" "$_r" "$_secs" "$(rate "$N" "$_secs")" "$(awk '{ print $2 }' "$S/inj.out")"
+  round_result "$_sc" "$_lab" "$_r" "$_secs" "$(rate "$N" "$_secs")" "$(awk '{ print $2 }' "$S/inj.out")"
 }
 
 # --- (b) and (e): smtp-source x8 -> SMTP ingress ------------------------------
@@ -401,12 +403,34 @@ scn_d() {
   skip_note d both "not implemented yet (extension point scn_d in bench/lib/scenarios.sh)"
 }
 
-# (f) qfleet alone, QUEUE_COUNT 1, 2, 4: scenario (a) with the instance run
-# by qscheduler -s over QUEUE_BASE/queue1..N and qmail-queue picking a queue.
+# (f) qfleet alone, QUEUE_COUNT 1, 2, 4: scenario (a) (the same injector
+# loops, N messages, local Maildir) with the queues run by qscheduler -s
+# over QUEUE_BASE/queue1..n and qmail-queue picking a queue at random per
+# message. Recorded as systems qfleet-q1, qfleet-q2, qfleet-q4; the table
+# shows each, and the ratio column each against QUEUE_COUNT 1.
+F_COUNTS="1 2 4"
+
 scn_f() {
+  want_system qfleet || return 0
   _m=$(qf_missing $QF_LOCAL qscheduler)
   if [ -n "$_m" ]; then skip_note f qfleet "missing $_m (not built in this tree yet)"; return 0; fi
-  skip_note f qfleet "not implemented yet (extension point scn_f in bench/lib/scenarios.sh)"
+  make_message "$S/msg.local" 2048 "$BENCH_RCPT"
+  printf 'F%s\0T%s\0\0' "$BENCH_SENDER" "$BENCH_RCPT" > "$S/env.local"
+  chmod 644 "$S/msg.local" "$S/env.local"
+  r=1
+  while [ $r -le "$ROUNDS" ]; do
+    # alternate the order of the counts from round to round, as the systems
+    _order=$F_COUNTS
+    [ $((r % 2)) = 0 ] && _order=$(echo "$F_COUNTS" | tr ' ' '\n' | sort -rn | tr '\n' ' ')
+    for _c in $_order; do
+      QF_QUEUES=$_c
+      sys_create qfleet
+      a_round qfleet "$r" "f" "qfleet-q$_c"
+      sys_destroy qfleet
+    done
+    r=$((r + 1))
+  done
+  QF_QUEUES=0
 }
 
 # (g) qmail-send's peak RSS (VmHWM in /proc/PID/status) and the time from
