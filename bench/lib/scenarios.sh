@@ -29,7 +29,7 @@ scn_title() {
     g) echo "(g) qmail-send VmHWM and start-up, 1,000,000 queued" ;;
   esac
 }
-scn_unit() { case $1 in c|d) echo s ;; *) echo msgs/s ;; esac; }
+scn_unit() { case $1 in c|d) echo s ;; g) echo "MB, s" ;; *) echo msgs/s ;; esac; }
 scn_target() { case $1 in a|b|e) echo "≥ 2.0" ;; c|d) echo "≤ 0.5 (time)" ;; g) echo "RSS ≤ 64 MB" ;; *) echo "" ;; esac; }
 # scn_commits: scenarios whose rate is compared with the durable-commit limit.
 scn_commits() { case $1 in a|b|e) return 0 ;; *) return 1 ;; esac; }
@@ -127,8 +127,10 @@ sys_smtp_start() {
     postfix) SMTP_PORT=$PF_SMTP_PORT ;;
     qfleet)
       _u=$(qf_smtpd_user)
-      tcpserver -q -H -R -l "mx.$BENCH_DOMAIN" -u "$(id -u "$_u")" -g "$(id -g "$_u")" \
-        127.0.0.1 "$QF_SMTP_PORT" env $(qf_env "$QF") "$QF_BIN/qmail-smtpd" \
+      # the environment goes to tcpserver, which passes it on: no env exec
+      # per connection
+      env $(qf_env "$QF") tcpserver -q -H -R -l "mx.$BENCH_DOMAIN" \
+        -u "$(id -u "$_u")" -g "$(id -g "$_u")" 127.0.0.1 "$QF_SMTP_PORT" "$QF_BIN/qmail-smtpd" \
         > "$QF/smtpd.log" 2>&1 9>&- &
       QF_SMTPD_PID=$!
       BENCH_PIDS="$BENCH_PIDS $QF_SMTPD_PID"
