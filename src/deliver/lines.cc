@@ -77,10 +77,11 @@ std::string return_path_line(std::string_view sender) {
 }
 
 std::string delivered_to_line(std::string_view local, std::string_view host) {
+  // As qmail: the address as given (no case folding); the loop check ignores case.
   std::string r = "Delivered-To: ";
-  r += lowercase(local);
+  r += local;
   r += '@';
-  r += lowercase(host);
+  r += host;
   newlines_to(&r, '_');
   r += '\n';
   return r;

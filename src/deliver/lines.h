@@ -20,7 +20,7 @@ std::string quote_address(std::string_view addr);
 /// "Return-Path: <quoted sender>\n"; a newline in the sender becomes '_'.
 std::string return_path_line(std::string_view sender);
 
-/// "Delivered-To: local@host\n", lowercased, a newline inside becoming '_'.
+/// "Delivered-To: local@host\n" as given (qmail folds no case), a newline inside becoming '_'.
 std::string delivered_to_line(std::string_view local, std::string_view host);
 
 /// True when header line (without its newline) is our Delivered-To line

@@ -25,7 +25,7 @@ TEST_CASE("lines: Return-Path and Delivered-To", "[lines]") {
   CHECK(return_path_line("") == "Return-Path: <>\n");
   CHECK(return_path_line("a@b") == "Return-Path: <a@b>\n");
   CHECK(return_path_line("a\nb@c") == "Return-Path: <\"a\\_b\"@c>\n");
-  CHECK(delivered_to_line("Joe-Ext", "Example.COM") == "Delivered-To: joe-ext@example.com\n");
+  CHECK(delivered_to_line("Joe-Ext", "Example.COM") == "Delivered-To: Joe-Ext@Example.COM\n");
   CHECK(delivered_to_line("a\nb", "c") == "Delivered-To: a_b@c\n");
   std::string dt = delivered_to_line("joe", "example.com");
   CHECK(is_our_delivered_to("Delivered-To: joe@example.com\n", dt));

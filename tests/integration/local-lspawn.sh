@@ -44,7 +44,7 @@ want_line "$out" "0 4 K .*" "empty local part"
 want_line "$out" "0 5 Z cannot switch to user someone: qfleet runs unprivileged (#4.3.0)\\\\n" "other uid"
 want_line "$out" "exit 0" "exit"
 f=$(ls "$T/h1/Maildir/new")
-sed -n 2p "$T/h1/Maildir/new/$f" | grep -qx "Delivered-To: alice@example.com" || fail "alice's Delivered-To"
+sed -n 2p "$T/h1/Maildir/new/$f" | grep -qx "Delivered-To: alice@Example.COM" || fail "alice's Delivered-To"
 sed -n 1p "$T/h1/Maildir/new/$f" | grep -qx "Return-Path: <s@x.example>" || fail "alice's Return-Path"
 grep -q "embedded mode" "$T/lspawn.err" || fail "no embedded-mode notice: $(cat "$T/lspawn.err")"
 ok "one command, six recipients: K K D D K Z"

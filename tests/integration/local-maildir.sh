@@ -23,7 +23,7 @@ out=$(ql joe "$H" Joe "" "" Example.COM 'a@b.example' ./Maildir/ < "$T/msg"); rc
 expect_eq "exit" $rc 0
 expect_eq "report" "$out" "did 1+0+0"
 f=$(one_file "$H/Maildir")
-{ printf 'Return-Path: <a@b.example>\nDelivered-To: joe@example.com\n'; cat "$T/msg"; } > "$T/want"
+{ printf 'Return-Path: <a@b.example>\nDelivered-To: Joe@Example.COM\n'; cat "$T/msg"; } > "$T/want"
 cmp -s "$f" "$T/want" || fail "maildir file differs from the message"
 expect_eq "tmp/ empty" "$(ls "$H/Maildir/tmp")" ""
 expect_eq "mode" "$(stat -c %a "$f")" 600

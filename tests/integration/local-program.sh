@@ -18,7 +18,7 @@ cat > "$H/.qmail-env-default" <<'EOF'
 EOF
 out=$(DEFAULT=inherited EXT=stale run env-A-b); rc=$?
 expect_eq "env run" "$rc:$out" "0:did 0+0+3"
-expect_eq "environment" "$(cat "$H/env")" "USER=joe;HOME=$H;LOCAL=Joe-env-A-b;HOST=mail.example.co.uk;SENDER=s@x.example;NEWSENDER=s@x.example;RECIPIENT=Joe-env-A-b@mail.example.co.uk;DTLINE=Delivered-To: joe-env-a-b@mail.example.co.uk
+expect_eq "environment" "$(cat "$H/env")" "USER=joe;HOME=$H;LOCAL=Joe-env-A-b;HOST=mail.example.co.uk;SENDER=s@x.example;NEWSENDER=s@x.example;RECIPIENT=Joe-env-A-b@mail.example.co.uk;DTLINE=Delivered-To: Joe-env-A-b@mail.example.co.uk
 ;RPLINE=Return-Path: <s@x.example>
 ;EXT=env-A-b;EXT2=A-b;EXT3=b;EXT4=;DEFAULT=A-b;HOST2=mail.example.co;HOST3=mail.example;HOST4=mail;"
 expect_eq "cwd" "$(cat "$H/cwd")" "$H"
