@@ -4,6 +4,9 @@
 say() { echo "bench: $*" >&2; }
 die() { echo "bench: fatal: $*" >&2; exit 111; }
 
+# nonblank text: true if text has a character other than blanks.
+nonblank() { case $1 in *[![:space:]]*) return 0 ;; esac; return 1; }
+
 # now: wall-clock seconds with nanoseconds (GNU date), the clock every
 # timestamp in a measurement is taken with.
 now() { date +%s.%N; }

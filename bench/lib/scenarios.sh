@@ -245,7 +245,7 @@ scn_b() {
   case " $systems " in *" qfleet "*)
     command -v tcpserver >/dev/null || { skip_note b qfleet "tcpserver missing (ucspi-tcp)"; systems=$(echo "$systems" | sed 's/qfleet//'); } ;;
   esac
-  [ -n "$(echo $systems)" ] || return 0
+  nonblank "$systems" || return 0
   for sys in $systems; do sys_create "$sys"; done
   r=1
   while [ $r -le "$ROUNDS" ]; do
@@ -263,7 +263,7 @@ scn_e() {
   case " $systems " in *" qfleet "*)
     command -v tcpserver >/dev/null || { skip_note e qfleet "tcpserver missing (ucspi-tcp)"; systems=$(echo "$systems" | sed 's/qfleet//'); } ;;
   esac
-  [ -n "$(echo $systems)" ] || return 0
+  nonblank "$systems" || return 0
   for sys in $systems; do sys_create "$sys"; done
   r=1
   while [ $r -le "$ROUNDS" ]; do
