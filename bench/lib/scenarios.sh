@@ -7,7 +7,7 @@
 # in alternation (round_order r) with one fresh measurement per system per
 # round, and record each with
 #     round_result X SYSTEM r SECONDS VALUE [INJECTION-SECONDS]
-# where VALUE is msgs/s (or seconds for a time scenario; see SCN_UNIT).
+# where VALUE is msgs/s (or seconds for a time scenario; see scn_unit).
 # bench/run turns the recorded rounds into medians, ratios and the table.
 # Helpers: lib/common.sh (timing, ports, waits, sinks), lib/postfix.sh (pf_*),
 # lib/qfleet.sh (qf_*).
@@ -62,7 +62,7 @@ usable_systems() {
   _sys=
   if want_system postfix; then
     _pm=$(pf_missing)
-    if [ -n "$_pm" ]; then skip_note "$_sc" Postfix "missing $_pm"; else _sys="$_sys postfix"; fi
+    if [ -n "$_pm" ]; then skip_note "$_sc" postfix "missing $_pm"; else _sys="$_sys postfix"; fi
   fi
   if want_system qfleet; then
     _qm=$(qf_missing "$@")
