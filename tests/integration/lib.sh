@@ -49,3 +49,54 @@ wait_for() {
   done
   return 1
 }
+
+# --- a running qfleet instance (embedded: everything as the caller) ---------
+# new_instance dir: QMAILHOME=dir with control/me = test.example, locals, a
+# home dir/home for the user "u" (users/assign maps every local address to it,
+# the user name "u" and "u-EXT" through .qmail files) and a queue.
+new_instance() {
+  I=$1
+  mkdir -p "$I/control" "$I/users" "$I/home/Maildir/new" "$I/home/Maildir/cur" "$I/home/Maildir/tmp"
+  chmod 755 "$I" "$I/home"
+  echo test.example > "$I/control/me"
+  printf 'test.example\nlocalhost\n' > "$I/control/locals"
+  printf '=u:%s:%s:%s:%s:::\n+u-:%s:%s:%s:%s:-::\n.\n' \
+    "$(id -un)" "$(id -u)" "$(id -g)" "$I/home" "$(id -un)" "$(id -u)" "$(id -g)" "$I/home" > "$I/users/assign"
+  "$BIN/queue-fix" -q "$I/queue" || fail "queue-fix $I/queue"
+}
+# start_instance dir: qmail-start in its own session, log in dir/log.
+start_instance() {
+  I=$1
+  QFLEET_EMBEDDED=1 QMAILHOME=$I QUEUEDIR=$I/queue setsid "$BIN/qmail-start" ./Maildir/ > "$I/log" 2>&1 &
+  echo $! > "$I/pid"
+  wait_for 10 grep -q '^status: local' "$I/log" || fail "qmail-send did not start: $(cat "$I/log")"
+  on_exit_instance() { for p in "$T"/*/pid; do [ -f "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null; done; sleep 0.2; }
+  on_exit on_exit_instance
+}
+stop_instance() {
+  I=$1
+  kill -TERM "$(cat "$I/pid")" 2>/dev/null
+  wait_for 30 sh -c "! kill -0 $(cat "$I/pid") 2>/dev/null" || fail "qmail-send did not stop"
+  rm -f "$I/pid"
+}
+# inject dir sender rcpt... < message: through qmail-queue into dir's queue.
+inject() {
+  I=$1; s=$2; shift 2
+  e=$(mktemp "$I/.env.XXXXXX")   # not $$: parallel subshells share it
+  envelope "$s" "$@" > "$e"
+  QUEUEDIR=$I/queue "$BIN/qmail-queue" 1< "$e"
+  rc=$?; rm -f "$e"; return $rc
+}
+# maildir_count maildir: messages in new/ and cur/.
+maildir_count() { ls "$1/new" "$1/cur" 2>/dev/null | grep -c '^[0-9]'; }
+# queue_empty dir: nothing left in the queue's message directories.
+queue_empty() { [ -z "$(find "$1/queue/mess" "$1/queue/todo" "$1/queue/info" -type f 2>/dev/null | head -n 1)" ]; }
+# wait_count seconds maildir n: polls until the Maildir holds exactly n messages.
+wait_count() {
+  _n=$(( $1 * 10 ))
+  while [ $_n -gt 0 ]; do
+    [ "$(maildir_count "$2")" = "$3" ] && return 0
+    sleep 0.1; _n=$((_n - 1))
+  done
+  return 1
+}
