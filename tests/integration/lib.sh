@@ -100,3 +100,31 @@ wait_count() {
   done
   return 1
 }
+
+# --- a multi-queue instance under qscheduler --------------------------------
+# start_qscheduler dir mode...: qscheduler (embedded) over dir/base, log dir/log.
+start_qscheduler() {
+  I=$1; shift
+  QFLEET_EMBEDDED=1 QMAILHOME=$I QUEUE_BASE=$I/base setsid "$BIN/qscheduler" "$@" ./Maildir/ > "$I/log" 2>&1 &
+  echo $! > "$I/qspid"
+  stop_qs() { [ -f "$I/qspid" ] && kill -TERM "$(cat "$I/qspid")" 2>/dev/null; sleep 0.5; }
+  on_exit stop_qs
+}
+stop_qscheduler() {
+  I=$1
+  kill -TERM "$(cat "$I/qspid")" 2>/dev/null
+  wait_for 30 sh -c "! kill -0 $(cat "$I/qspid") 2>/dev/null" || fail "qscheduler did not stop"
+  rm -f "$I/qspid"
+}
+# active_queues dir: how many queues qscheduler -l shows active.
+active_queues() { QMAILHOME=$1 QUEUE_BASE=$1/base "$BIN/qscheduler" -l 2>/dev/null | grep -c ' active '; }
+# minject dir sender rcpt... < message: through qmail-queue into the queue set.
+minject() {
+  I=$1; s=$2; shift 2
+  e=$(mktemp "$I/.env.XXXXXX")
+  envelope "$s" "$@" > "$e"
+  QMAILHOME=$I QUEUE_BASE=$I/base QUEUE_COUNT=${QUEUE_COUNT:-1} "$BIN/qmail-queue" 1< "$e"
+  rc=$?; rm -f "$e"; return $rc
+}
+# base_empty dir: no message left in any queue of the set.
+base_empty() { [ -z "$(find "$1"/base/queue*/mess "$1"/base/queue*/todo "$1"/base/queue*/info -type f 2>/dev/null | head -n 1)" ]; }
