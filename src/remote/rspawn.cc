@@ -70,10 +70,16 @@ int64_t now_s() {
     std::string payload;
     int t;
     while ((t = take_frame(&buf, &type, &payload)) == 0) {
-      if (read_some(sock, &buf) <= 0) _exit(0);  // the master is gone
+      if (read_some(sock, &buf) <= 0) {  // the master is gone
+        d.drop();
+        _exit(0);
+      }
     }
     if (t < 0) _exit(ex::temp);
-    if (type == 'X') _exit(0);
+    if (type == 'X') {
+      d.drop();
+      _exit(0);
+    }
     if (type == 'Q') {
       d.drop();
       continue;
