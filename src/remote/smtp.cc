@@ -156,6 +156,11 @@ std::string Session::said(Reply const& r) const {
   return r.text.empty() ? std::string() : "Remote host said: " + r.text;
 }
 
+void Session::drop_keeping(Outcome*) {
+  broken_ = true;
+  fd_.reset();
+}
+
 void Session::io_failure(Io e, char const* during, Outcome* o) {
   broken_ = true;
   o->status = 'Z';
@@ -332,7 +337,10 @@ void Session::transact(std::string const& sender, std::vector<std::string> const
       if (!mail_ok) break;
       if ((e = send("RCPT TO:<" + rcpts[i] + ">\r\n")) != Io::ok) return io_failure(e, "after RCPT", o);
     }
-    if ((e = read_reply(&r)) != Io::ok) return io_failure(e, "after RCPT", o);
+    if ((e = read_reply(&r)) != Io::ok) {
+      if (!mail_ok) return drop_keeping(o);  // the sender's refusal says it all (e.g. 421)
+      return io_failure(e, "after RCPT", o);
+    }
     if (!mail_ok) continue;
     if (r.code >= 200 && r.code < 300) {
       o->rcpts[i] = {'r', ""};
@@ -351,7 +359,10 @@ void Session::transact(std::string const& sender, std::vector<std::string> const
   if (!ext_.pipelining) {
     if ((e = send("DATA\r\n")) != Io::ok) return io_failure(e, "after DATA", o);
   }
-  if ((e = read_reply(&r)) != Io::ok) return io_failure(e, "after DATA", o);
+  if ((e = read_reply(&r)) != Io::ok) {
+    if (!mail_ok) return drop_keeping(o);
+    return io_failure(e, "after DATA", o);
+  }
   if (!mail_ok || !accepted) {
     if (r.code == 354) {
       // Pipelined DATA accepted with nobody to deliver to: send an empty message

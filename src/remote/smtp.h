@@ -79,6 +79,7 @@ class Session {
   Io read_reply(Reply* r);
   Io send_body(MessageSource const& msg, Reply* early, bool* got_early);
   void io_failure(Io e, char const* during, Outcome* o);
+  void drop_keeping(Outcome* o);  // closes after a failure whose text o already holds
   std::string said(Reply const& r) const;
 
   Fd fd_;
