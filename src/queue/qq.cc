@@ -11,6 +11,7 @@
 
 #include "conf/paths.h"
 #include "conf/users.h"
+#include "multi/ipc.h"
 #include "queue/envelope.h"
 #include "queue/inject.h"
 #include "queue/layout.h"
@@ -68,24 +69,41 @@ ssize_t read_some(int fd, char* buf, size_t len, int* code) {
 
 bool fd_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
 
-// Copies the Received line and then msgfd to the message file.
-int copy_message(Injection& inj, int msgfd, std::string const& received) {
+// Copies the Received line, the head already read, and the rest of msgfd to
+// the message file.
+int copy_message(Injection& inj, int msgfd, std::string const& received, std::string const& head,
+                 bool head_is_all) {
   static char buf[1 << 16];
-  size_t n = received.size();
-  std::memcpy(buf, received.data(), n);
-  bool eof = false;
+  std::string first = received + head;
+  if (!write_all(inj.mess_fd(), first)) return code_for(errno, qq::write);
+  bool eof = head_is_all;
   while (!eof) {
     int code;
-    ssize_t r = read_some(msgfd, buf + n, sizeof buf - n, &code);
+    ssize_t r = read_some(msgfd, buf, sizeof buf, &code);
     if (r < 0) return code;
-    if (r == 0) eof = true;
-    n += size_t(r);
-    if (n == sizeof buf || (eof && n)) {
-      if (!write_all(inj.mess_fd(), buf, n)) return code_for(errno, qq::write);
-      n = 0;
-    }
+    if (r == 0) break;
+    if (!write_all(inj.mess_fd(), buf, size_t(r))) return code_for(errno, qq::write);
   }
   if (!inj.sync_message()) return code_for(errno, qq::write);
+  return qq::ok;
+}
+
+// Reads up to len bytes of the message (the head the hash policy looks at).
+int read_head(int msgfd, std::string* head, size_t len, bool* all) {
+  head->resize(len);
+  size_t got = 0;
+  *all = false;
+  while (got < len) {
+    int code;
+    ssize_t r = read_some(msgfd, head->data() + got, len - got, &code);
+    if (r < 0) return code;
+    if (r == 0) {
+      *all = true;
+      break;
+    }
+    got += size_t(r);
+  }
+  head->resize(got);
   return qq::ok;
 }
 
@@ -141,9 +159,13 @@ int qmail_queue(int msgfd, int envfd) {
     if (fd >= 0 && fd != 2) ::close(fd);
   }
 
-  std::string dir;
-  int code;
-  if (!choose_queue(&dir, &code)) return code;
+  std::string head;
+  bool head_is_all;
+  int code = read_head(msgfd, &head, 1 << 16, &head_is_all);
+  if (code != qq::ok) return code;
+  Choice choice;
+  if (!choose_queue(head, &choice, &code)) return code;
+  std::string const& dir = choice.dir;
   struct stat st;
   if (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) {
     bool from_home = dir == conf::default_queue();
@@ -160,7 +182,8 @@ int qmail_queue(int msgfd, int envfd) {
   Injection inj(q);
   if (!inj.create_message(pid, uint64_t(now)))
     return code_for(errno, inj.failed_in_pid() ? qq::pid : qq::mess);
-  if ((code = copy_message(inj, msgfd, received_line(pid, uid, now))) != qq::ok) return code;
+  if ((code = copy_message(inj, msgfd, received_line(pid, uid, now), head, head_is_all)) != qq::ok)
+    return code;
   if (!inj.create_envelope()) return code_for(errno, qq::intd);
   if ((code = copy_envelope(inj, envfd, uid, pid)) != qq::ok) return code;
   if (!inj.commit()) {
@@ -170,7 +193,9 @@ int qmail_queue(int msgfd, int envfd) {
       default: return code_for(errno, qq::todo);
     }
   }
-  pull_trigger(q);
+  // Wake-ups are hints: a lost one is repaired by todo-proc's periodic scan.
+  bool noted = choice.notify && multi::notify(choice.base, choice.number, inj.id());
+  if (!noted || choice.trigger) pull_trigger(q);
   return qq::ok;
 }
 

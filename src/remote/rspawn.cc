@@ -352,7 +352,7 @@ int Master::run() {
         pos += used;
         if (st == spawn::CommandReader::Status::bad) {
           warn("qmail-send sent a malformed command");
-          return ex::temp;
+          return ex::perm;
         }
         if (st == spawn::CommandReader::Status::command) on_command(reader.take());
       }

@@ -32,8 +32,8 @@ struct RspawnOptions {
   unsigned worker_idle = 60;  ///< seconds an idle worker without a connection lives
 };
 
-/// fd 0 commands, fd 1 reports. Returns the exit code at EOF (0), or 111
-/// when qmail-send's pipe breaks or the command stream is corrupt.
+/// fd 0 commands, fd 1 reports. Returns the exit code: 0 at EOF, 100 for a
+/// malformed command, 111 when the reports cannot be written.
 int rspawn(RspawnOptions const& o);
 
 /// Opens mess/<id> of q for reading: O_NOFOLLOW|O_NONBLOCK, then fstat must

@@ -30,6 +30,8 @@ std::string bounce_record(std::string_view rcpt, std::string_view report) {
   for (char c : rcpt) r.push_back(c == '\n' ? '_' : c);
   r += ">:\n";
   std::string text(report);
+  while (text.size() >= 2 && text[text.size() - 1] == '\n' && text[text.size() - 2] == '\n')
+    text.pop_back();
   if (!text.empty() && text.back() != '\n') text.push_back('\n');
   // A blank line would end the record: qmail turns the second newline into '/'.
   for (size_t i = text.size() >= 2 ? text.size() - 2 : 0; i > 0; i--)
@@ -43,6 +45,8 @@ bool bounce_append(queue::Layout const& q, uint64_t id, std::string_view record)
   std::string fn = q.path(queue::Dir::bounce, id);
   std::string data;
   if (!read_file(fn.c_str(), &data, size_t(1) << 30) && errno != ENOENT) return false;
+  // A retry after a failed directory sync must not add the record twice.
+  if (data.find(record) != std::string::npos) return true;
   data.append(record);
   return write_file_atomic(fn, data, 0600);
 }

@@ -24,20 +24,20 @@ void Rewriter::add_virtual(std::string_view line) {
 }
 
 bool Rewriter::load() {
-  locals_.clear();
-  vdoms_.clear();
-  percent_.clear();
+  // All or nothing: a failed reread keeps the rules in force.
+  Rewriter fresh;
   std::string me;
   if (!conf::control_line("me", &me, "")) return false;
-  if (!conf::control_line("envnoathost", &envnoathost_, me)) return false;
+  if (!conf::control_line("envnoathost", &fresh.envnoathost_, me)) return false;
   std::vector<std::string> v;
   if (!conf::control_list("locals", &v)) return false;
   if (v.empty() && !conf::control_exists("locals") && !me.empty()) v.push_back(me);
-  for (auto const& d : v) add_local(d);
+  for (auto const& d : v) fresh.add_local(d);
   if (!conf::control_list("virtualdomains", &v)) return false;
-  for (auto const& l : v) add_virtual(l);
+  for (auto const& l : v) fresh.add_virtual(l);
   if (!conf::control_list("percenthack", &v)) return false;
-  for (auto const& d : v) add_percenthack(d);
+  for (auto const& d : v) fresh.add_percenthack(d);
+  *this = std::move(fresh);
   return true;
 }
 

@@ -88,13 +88,23 @@ void Send::status() {
 }
 
 bool Send::read_controls(bool initial) {
-  uint64_t n;
-  if (!conf::control_uint("queuelifetime", &n, 604800)) return false;
-  lifetime_ = time_t(n);
-  uint64_t conc[kChannels];
+  // Everything is read first and applied only when all of it could be read.
+  uint64_t life, conc[kChannels];
+  if (!conf::control_uint("queuelifetime", &life, 604800)) return false;
   if (!conf::control_uint("concurrencylocal", &conc[kLocal], 10)) return false;
   if (!conf::control_uint("concurrencyremote", &conc[kRemote], 20)) return false;
-  if (!rw_.load() || !bcfg_.load()) return false;
+  std::string me;
+  if (!conf::control_line("me", &me, "")) return false;
+  if (me.empty() && !conf::control_exists("locals")) {
+    errno = ENOENT;  // like qmail: no idea which domains are local, so no start
+    return false;
+  }
+  Rewriter rw;
+  BounceConfig bc;
+  if (!rw.load() || !bc.load()) return false;
+  lifetime_ = time_t(life);
+  rw_ = std::move(rw);
+  bcfg_ = std::move(bc);
   for (int c = 0; c < kChannels; c++) {
     uint64_t v = std::min<uint64_t>(conc[c], slots_max_[c]);
     concurrency_[c] = unsigned(v);
@@ -116,6 +126,20 @@ bool Send::startup() {
     return false;
   }
   sendmutex_ = std::move(m);
+  // Who holds the mutex, for qscheduler and the admin tools.
+  std::string pid = fmt_u64(uint64_t(::getpid())) + "\n";
+  if (::ftruncate(sendmutex_.get(), 0) < 0 || ::pwrite(sendmutex_.get(), pid.data(), pid.size(), 0) < 0)
+    log_.line("warning: unable to write my pid to lock/sendmutex");
+  // Under qscheduler: publish this queue's figures in the instance's segment.
+  char const* base = getenv("QUEUE_BASE");
+  uint64_t qn;
+  if (base && *base && !qident_.empty() && scan_u64(qident_, &qn) && shm_.attach(base, true)) {
+    slot_ = shm_.slot(unsigned(qn));
+    if (slot_) {
+      slot_->send_pid.store(uint32_t(::getpid()));
+      slot_->start_time.store(uint32_t(::time(nullptr)));
+    }
+  }
   for (int c = 0; c < kChannels; c++) {
     unsigned char b[2];
     if (read_full(kChanIn[c], reinterpret_cast<char*>(b), 2) != 2) {
@@ -125,7 +149,8 @@ bool Send::startup() {
     slots_max_[c] = unsigned(b[0]) | unsigned(b[1]) << 8;
   }
   if (!read_controls(true)) {
-    log_.line("alert: cannot start: unable to read controls");
+    log_.line(errno == ENOENT ? "alert: cannot start: neither control/me nor control/locals exists"
+                              : "alert: cannot start: unable to read controls");
     return false;
   }
   for (int fd : {1, 3, 5, 7})
@@ -346,6 +371,7 @@ void Send::on_report(Channel c, unsigned s, std::vector<spawn::Result>& results)
   slot.used = false;
   used_[c]--;
   j.inflight--;
+  delivered_ += results.size();
   status();
   if (j.inflight == 0 && j.next >= j.rcpts.size()) close_job(slot.job);
 }
@@ -563,7 +589,10 @@ void Send::todo_record(std::string_view rec) {
       if (rec.size() > 1 && rec[1] == 'A')
         for (auto& d : due_) d.all_due(::time(nullptr));
       break;
-    case todo::kExiting: todo_alive_ = false; break;
+    case todo::kExiting:
+      todo_alive_ = false;
+      if (!exitasap_) lost("todo-proc");
+      break;
     default: log_.line("warning: qmail-send unable to understand todo-proc: report mangled");
   }
 }
@@ -581,6 +610,26 @@ void Send::lost(char const* what) {
   log_.line(std::string("alert: oh no! lost ") + what + " connection! dying...");
   exitasap_ = true;
   exitcode_ = ex::temp;
+}
+
+void Send::publish(time_t now) {
+  if (!slot_) return;
+  size_t queued = due_[kLocal].size() + due_[kRemote].size();
+  size_t backlog = 0;
+  for (int c = 0; c < kChannels; c++)
+    if (used_[c] >= concurrency_[c])
+      for (uint64_t k : ready_[c]) {
+        auto it = jobs_.find(k);
+        if (it != jobs_.end()) backlog += it->second->rcpts.size() - it->second->next;
+      }
+  slot_->lused.store(used_[kLocal], std::memory_order_relaxed);
+  slot_->lmax.store(concurrency_[kLocal], std::memory_order_relaxed);
+  slot_->rused.store(used_[kRemote], std::memory_order_relaxed);
+  slot_->rmax.store(concurrency_[kRemote], std::memory_order_relaxed);
+  slot_->queued.store(uint32_t(std::min<size_t>(queued, UINT32_MAX)), std::memory_order_relaxed);
+  slot_->backlog.store(uint32_t(std::min<size_t>(backlog, UINT32_MAX)), std::memory_order_relaxed);
+  slot_->delivered.store(delivered_, std::memory_order_relaxed);
+  slot_->heartbeat.store(uint32_t(now), std::memory_order_release);
 }
 
 bool Send::can_exit() const {
@@ -620,6 +669,8 @@ int Send::run() {
       todo_alive_ = false;
       if (!exitasap_) lost("todo-proc");
     }
+
+    publish(now);
 
     // What to wait for, and until when.
     std::vector<iopause_fd> x;
@@ -730,6 +781,11 @@ int Send::run() {
     std::sort(bouncer_ready.rbegin(), bouncer_ready.rend());
     for (size_t i : bouncer_ready) bounce_output(i);
     reap_children();
+  }
+  if (slot_) {
+    slot_->lused.store(0);
+    slot_->rused.store(0);
+    slot_->send_pid.store(0);
   }
   log_.line("status: exiting");
   return exitcode_;

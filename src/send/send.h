@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "multi/ipc.h"
 #include "proto/spawn.h"
 #include "queue/layout.h"
 #include "send/bounce.h"
@@ -136,6 +137,11 @@ class Send {
   bool exitasap_ = false;
   int exitcode_ = 0;
   Fd sendmutex_;
+
+  void publish(time_t now);
+  multi::Shm shm_;
+  multi::QueueSlot* slot_ = nullptr;
+  uint64_t delivered_ = 0;
 
   std::vector<uint64_t> cleanup_ids_;
   size_t cleanup_pos_ = 0;

@@ -4,12 +4,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "proto/todo.h"
 #include "queue/envelope.h"
@@ -84,13 +88,17 @@ void TodoProc::scan() {
 
 void TodoProc::quarantine(uint64_t id, std::string const& why) {
   std::string base = q_.dir(Dir::corrupt) + "/" + fmt_u64(id);
-  std::string data;
-  bool saved = true;
-  if (slurp(q_.path(Dir::todo, id), &data))
-    saved &= write_file_atomic(base + ".todo", data, 0600);
-  if (slurp(q_.path(Dir::mess, id), &data))
-    saved &= write_file_atomic(base + ".mess", data, 0600);
-  if (!saved) {
+  std::string data, saved;
+  bool ok = true;
+  if (slurp(q_.path(Dir::todo, id), &data)) {
+    ok &= write_file_atomic(base + ".todo", data, 0600);
+    saved += " " + base + ".todo";
+  }
+  if (slurp(q_.path(Dir::mess, id), &data)) {
+    ok &= write_file_atomic(base + ".mess", data, 0600);
+    saved += " " + base + ".mess";
+  }
+  if (!ok) {
     log("alert: unable to quarantine todo/" + fmt_u64(id) + " (" + why +
         "); leaving it, will try again later");
     return;
@@ -101,10 +109,13 @@ void TodoProc::quarantine(uint64_t id, std::string const& why) {
   if (!write_all(2, req) || read_full(3, ans, 2) != 2) {
     log("alert: oh no! lost qmail-clean connection! dying...");
     exit_ = true;
+    exitcode_ = ex::temp;
     return;
   }
-  log("alert: todo/" + fmt_u64(id) + " is corrupt (" + why + "): copied to " + base +
-      ".{todo,mess} and removed from the queue");
+  log("alert: todo/" + fmt_u64(id) + " is corrupt (" + why + "): saved as" +
+      (saved.empty() ? std::string(" nothing") : saved) +
+      (ans[0] == '+' && ans[1] == '+' ? "; removed from the queue"
+                                      : "; qmail-clean could not remove it all"));
 }
 
 bool TodoProc::preprocess(uint64_t id, GroupSync* gs, Done* done) {
@@ -236,15 +247,63 @@ void TodoProc::process_batch() {
   if (!clean(ids, &answers)) {
     log("alert: oh no! lost qmail-clean connection! dying...");
     exit_ = true;
+    exitcode_ = ex::temp;
     return;
   }
   for (size_t i = 0; i < done.size(); i++) {
-    for (auto const& l : done[i].log) log(l);
+    // Announced only once todo/N is gone for good: a todo/N that stayed would
+    // be pre-processed again at the next start and its recipients delivered twice.
     if (answers[i] != '+') {
-      log("warning: qmail-clean unable to clean up todo/" + fmt_u64(done[i].id));
+      log("warning: qmail-clean unable to clean up todo/" + fmt_u64(done[i].id) +
+          "; will try again later");
       announced_.insert(done[i].id);
+      unclean_.push_back(std::move(done[i]));
+      if (!next_clean_retry_) next_clean_retry_ = now() + 10;
+      continue;
     }
+    for (auto const& l : done[i].log) log(l);
     record(kDone, std::string(1, done[i].kind) + fmt_u64(done[i].id));
+  }
+}
+
+void TodoProc::retry_clean() {
+  if (unclean_.empty() || now() < next_clean_retry_) return;
+  std::vector<uint64_t> ids;
+  for (auto const& d : unclean_) ids.push_back(d.id);
+  std::vector<char> answers;
+  if (!clean(ids, &answers)) {
+    log("alert: oh no! lost qmail-clean connection! dying...");
+    exit_ = true;
+    exitcode_ = ex::temp;
+    return;
+  }
+  std::vector<Done> still;
+  for (size_t i = 0; i < unclean_.size(); i++) {
+    if (answers[i] != '+') {
+      still.push_back(std::move(unclean_[i]));
+      continue;
+    }
+    announced_.erase(unclean_[i].id);
+    for (auto const& l : unclean_[i].log) log(l);
+    record(kDone, std::string(1, unclean_[i].kind) + fmt_u64(unclean_[i].id));
+  }
+  unclean_ = std::move(still);
+  next_clean_retry_ = unclean_.empty() ? 0 : now() + 60;
+}
+
+// Notes from qmail-queue: ids to look at now, without reading todo/. Only
+// hints: preprocess() checks that todo/N and mess/N exist and agree.
+void TodoProc::drain_notes() {
+  char msg[8192];
+  for (int i = 0; i < 10000; i++) {
+    ssize_t r = ::mq_receive(mqd_t(mq_), msg, sizeof msg, nullptr);
+    if (r < 0) break;
+    if (r != 8) continue;
+    uint64_t id;
+    std::memcpy(&id, msg, 8);
+    if (queued_.count(id) || announced_.count(id)) continue;
+    queued_.insert(id);
+    pending_.push_back(id);
   }
 }
 
@@ -271,6 +330,12 @@ void TodoProc::drain_trigger() {
 
 int TodoProc::run() {
   if (!set_nonblock(1)) return ex::temp;
+  // Signals come through qmail-send: a stray HUP or PIPE must not kill us; a
+  // TERM asks for a clean exit like X.
+  ::signal(SIGHUP, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+  SignalPipe sig;
+  if (!sig.init({SIGTERM})) return ex::temp;
   Fd mutex(::open(q_.lock("todomutex").c_str(), O_RDWR | O_CLOEXEC));
   if (!mutex.ok()) {
     log("alert: cannot start: unable to open lock/todomutex");
@@ -295,6 +360,15 @@ int TodoProc::run() {
     return ex::temp;
   }
   trigger_.reset(::open(q_.lock("trigger").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  // Under qscheduler -d: the queue's message queue and its slot in the segment.
+  char const* base = getenv("QUEUE_BASE");
+  char const* qi = getenv("QIDENT");
+  uint64_t qn;
+  if (base && *base && qi && scan_u64(qi, &qn)) {
+    mqd_t m = ::mq_open(multi::mq_name(base, unsigned(qn)).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (m != mqd_t(-1)) mq_ = int(m);
+    if (shm_.attach(base, true)) slot_ = shm_.slot(unsigned(qn));
+  }
   if (!trigger_.ok()) log("warning: unable to open lock/trigger; scanning todo/ every minute");
 
   while (!exit_) {
@@ -302,9 +376,12 @@ int TodoProc::run() {
       scan_now_ = false;
       scan();
     }
+    if (mq_ >= 0) drain_notes();
     if (!pending_.empty()) process_batch();
+    retry_clean();
+    if (slot_) slot_->todo.store(uint32_t(pending_.size()), std::memory_order_relaxed);
     if (!out_.flush()) return ex::ok;  // qmail-send is gone
-    iopause_fd x[3];
+    iopause_fd x[5];
     unsigned n = 0;
     x[n++] = {0, IOPAUSE_READ, 0};
     int ti = -1, oi = -1;
@@ -316,6 +393,8 @@ int TodoProc::run() {
       oi = int(n);
       x[n++] = {1, IOPAUSE_WRITE, 0};
     }
+    if (mq_ >= 0) x[n++] = {mq_, IOPAUSE_READ, 0};
+    x[n++] = {sig.fd(), IOPAUSE_READ, 0};
     int64_t wait_ms = pending_.empty() ? std::max<int64_t>(0, next_scan_ - now()) * 1000 + 10 : 0;
     if (wait_fds(x, n, wait_ms) < 0) continue;
     if (x[0].revents) {
@@ -325,6 +404,8 @@ int TodoProc::run() {
       for (ssize_t i = 0; i < r; i++) handle_command(cmd[i]);
     }
     if (ti >= 0 && x[ti].revents) drain_trigger();
+    if (x[n - 1].revents)
+      while (sig.next() > 0) exit_ = true;
     (void)oi;
   }
   record(kExiting, "");
@@ -332,7 +413,7 @@ int TodoProc::run() {
   int fl = ::fcntl(1, F_GETFL);
   ::fcntl(1, F_SETFL, fl & ~O_NONBLOCK);
   out_.flush();
-  return ex::ok;
+  return exitcode_;
 }
 
 }  // namespace qf::todo

@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "multi/ipc.h"
 #include "queue/layout.h"
 #include "send/rewrite.h"
 #include "sys/fd.h"
@@ -47,6 +48,11 @@ class TodoProc {
   bool clean(std::vector<uint64_t> const& ids, std::vector<char>* answers);
   void handle_command(char c);
   void drain_trigger();
+  void drain_notes();
+
+  multi::Shm shm_;
+  multi::QueueSlot* slot_ = nullptr;
+  int mq_ = -1;  // new-message notes from qmail-queue (a message queue descriptor)
 
   queue::Layout q_;
   send::Rewriter rw_;
@@ -54,7 +60,11 @@ class TodoProc {
   Fd trigger_;
   std::deque<uint64_t> pending_;
   std::unordered_set<uint64_t> queued_;
-  std::unordered_set<uint64_t> announced_;  // announced though todo/N could not be removed
+  std::unordered_set<uint64_t> announced_;  // pre-processed; waiting for todo/N to go
+  std::vector<Done> unclean_;               // todo/N could not be removed: retry, then announce
+  int64_t next_clean_retry_ = 0;
+  int exitcode_ = 0;
+  void retry_clean();
   bool exit_ = false;
   bool scan_now_ = true;
   int64_t next_scan_ = 0;

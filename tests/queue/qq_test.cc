@@ -22,25 +22,48 @@ TEST_CASE("qmail-queue: exit code classes", "[qq]") {
 
 TEST_CASE("qmail-queue: queue selection from the environment", "[qq]") {
   unsetenv("QUEUEDIR");
-  setenv("QUEUE_BASE", "/base", 1);
+  unsetenv("QUEUE_POLICY");
+  setenv("QUEUE_BASE", "/nonexistent-base", 1);
   setenv("QUEUE_START", "3", 1);
   setenv("QUEUE_COUNT", "2", 1);
-  std::string dir;
   int code = 0;
   bool seen3 = false, seen4 = false;
   for (int i = 0; i < 200; i++) {
-    REQUIRE(qf::queue::choose_queue(&dir, &code));
-    REQUIRE((dir == "/base/queue3" || dir == "/base/queue4"));
-    seen3 |= dir == "/base/queue3";
-    seen4 |= dir == "/base/queue4";
+    qf::queue::Choice c;
+    REQUIRE(qf::queue::choose_queue("head", &c, &code));
+    REQUIRE((c.dir == "/nonexistent-base/queue3" || c.dir == "/nonexistent-base/queue4"));
+    seen3 |= c.number == 3;
+    seen4 |= c.number == 4;
   }
   CHECK((seen3 && seen4));
   setenv("QUEUEDIR", "/elsewhere/q", 1);
-  REQUIRE(qf::queue::choose_queue(&dir, &code));
-  CHECK(dir == "/elsewhere/q");
+  qf::queue::Choice c;
+  REQUIRE(qf::queue::choose_queue("head", &c, &code));
+  CHECK(c.dir == "/elsewhere/q");
   for (char const* v : {"QUEUEDIR", "QUEUE_BASE", "QUEUE_START", "QUEUE_COUNT"}) unsetenv(v);
   setenv("QMAILHOME", "/home/q", 1);
-  REQUIRE(qf::queue::choose_queue(&dir, &code));
-  CHECK(dir == "/home/q/queue");
+  qf::queue::Choice d;
+  REQUIRE(qf::queue::choose_queue("head", &d, &code));
+  CHECK(d.dir == "/home/q/queue");
   unsetenv("QMAILHOME");
+}
+
+TEST_CASE("qmail-queue: the hash policy is stable while the count is", "[qq]") {
+  setenv("QUEUE_BASE", "/nonexistent-base", 1);
+  setenv("QUEUE_COUNT", "4", 1);
+  setenv("QUEUE_POLICY", "hash", 1);
+  int code;
+  unsigned spread[5] = {};
+  for (int m = 0; m < 400; m++) {
+    std::string head = "Message-ID: <" + std::to_string(m) + "@x>\n";
+    qf::queue::Choice a, b;
+    REQUIRE(qf::queue::choose_queue(head, &a, &code));
+    REQUIRE(qf::queue::choose_queue(head, &b, &code));
+    CHECK(a.number == b.number);
+    REQUIRE(a.number >= 1);
+    REQUIRE(a.number <= 4);
+    spread[a.number]++;
+  }
+  for (int n = 1; n <= 4; n++) CHECK(spread[n] > 50);
+  for (char const* v : {"QUEUE_BASE", "QUEUE_COUNT", "QUEUE_POLICY"}) unsetenv(v);
 }

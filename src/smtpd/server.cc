@@ -1,0 +1,191 @@
+// ISC license.
+#include "smtpd/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/control.h"
+#include "sys/exitcodes.h"
+#include "sys/fs.h"
+#include "sys/loop.h"
+
+namespace qf::smtpd {
+
+namespace {
+
+std::string env_or(char const* name, char const* def) {
+  char const* v = getenv(name);
+  return v ? v : def;
+}
+
+// qmail's scan_ulong: the leading digits, 0 when there are none.
+uint64_t leading_number(char const* s) {
+  uint64_t n = 0;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    uint64_t d = uint64_t(*s - '0');
+    if (n > (UINT64_MAX - d) / 10) return UINT64_MAX;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+// Restores a descriptor's file status flags (O_NONBLOCK) when the session
+// ends: under a pipe the other end may be shared with other programs.
+class FlagsGuard {
+ public:
+  explicit FlagsGuard(int fd) : fd_(fd), flags_(::fcntl(fd, F_GETFL)) {}
+  ~FlagsGuard() {
+    if (flags_ >= 0) ::fcntl(fd_, F_SETFL, flags_);
+  }
+  FlagsGuard(FlagsGuard const&) = delete;
+  FlagsGuard& operator=(FlagsGuard const&) = delete;
+
+ private:
+  int fd_;
+  int flags_;
+};
+
+// Writes everything queued, waiting at most timeout_ms for the client to take
+// each part. False on a write error or timeout.
+bool drain(OutQueue* out, int64_t timeout_ms) {
+  for (;;) {
+    if (!out->flush()) return false;
+    if (!out->pending()) return true;
+    iopause_fd x = {out->fd(), IOPAUSE_WRITE, 0};
+    if (wait_fds(&x, 1, timeout_ms) <= 0) return false;
+  }
+}
+
+// After refusing a client that may still be sending (a bare LF mid-message),
+// closing at once would make the kernel answer its data with a reset that can
+// destroy our last reply in flight. Say we are done writing, then read and
+// drop its input for a short while.
+void linger(int in_fd, int out_fd) {
+  ::shutdown(out_fd, SHUT_WR);  // fails harmlessly on a pipe
+  char buf[16384];
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t left = 2000 - ((now.tv_sec - start.tv_sec) * 1000 +
+                           (now.tv_nsec - start.tv_nsec) / 1000000);
+    if (left <= 0) return;
+    iopause_fd x = {in_fd, IOPAUSE_READ, 0};
+    if (wait_fds(&x, 1, left) <= 0) return;
+    ssize_t r = ::read(in_fd, buf, sizeof buf);
+    if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) return;
+  }
+}
+
+}  // namespace
+
+bool load_config(Config* cfg, unsigned* timeout_seconds) {
+  std::string me;
+  if (!conf::control_line("me", &me, "")) return false;
+  if (!conf::control_line("smtpgreeting", &cfg->greeting, me)) return false;
+  if (cfg->greeting.empty()) {
+    errno = ENOENT;
+    return false;
+  }
+  if (!conf::control_line("localiphost", &cfg->localiphost, me)) return false;
+  uint64_t t;
+  if (!conf::control_uint("timeoutsmtpd", &t, 1200)) return false;
+  *timeout_seconds = t == 0 ? 1 : t > 86400 ? 86400 : unsigned(t);
+  if (!conf::control_uint("databytes", &cfg->databytes, 0)) return false;
+  if (char const* d = getenv("DATABYTES")) cfg->databytes = leading_number(d);
+
+  std::vector<std::string> lines;
+  if (!conf::control_list("rcpthosts", &lines)) return false;
+  cfg->rcpthosts = HostList(conf::control_exists("rcpthosts"), lines);
+  if (!conf::control_list("badmailfrom", &lines)) return false;
+  cfg->badmailfrom = HostList(!lines.empty(), lines);
+
+  Peer& p = cfg->peer;
+  p.remote_ip = env_or("TCPREMOTEIP", "unknown");
+  p.remote_host = env_or("TCPREMOTEHOST", "unknown");
+  p.remote_info = env_or("TCPREMOTEINFO", "");
+  p.local_ip = env_or("TCPLOCALIP", "");
+  p.local_host = env_or("TCPLOCALHOST", p.local_ip.empty() ? "unknown" : p.local_ip.c_str());
+  if (char const* r = getenv("RELAYCLIENT")) {
+    cfg->relay_client = true;
+    cfg->relay_suffix = r;
+  }
+  return true;
+}
+
+bool QueueSink::open() {
+  client_ = std::make_unique<queue::QueueClient>();
+  if (client_->open()) return true;
+  client_.reset();
+  return false;
+}
+
+uint64_t QueueSink::qp() const { return client_ ? uint64_t(client_->pid()) : 0; }
+
+void QueueSink::put(std::string_view bytes) {
+  if (client_) client_->put(bytes);
+}
+
+int QueueSink::commit(std::string_view sender, std::vector<std::string> const& rcpts) {
+  if (!client_) return qq::bug;
+  int code = client_->close(sender, rcpts);
+  client_.reset();
+  return code;
+}
+
+int serve(int in_fd, int out_fd) {
+  // A client or a qmail-queue that goes away must give EPIPE, not kill us.
+  ::signal(SIGPIPE, SIG_IGN);
+  Config cfg;
+  unsigned timeout_s = 1200;
+  if (!load_config(&cfg, &timeout_s)) {
+    write_all(out_fd, "421 unable to read controls (#4.3.0)\r\n");
+    return ex::temp;
+  }
+  int64_t const timeout_ms = int64_t(timeout_s) * 1000;
+
+  FlagsGuard in_flags(in_fd), out_flags(out_fd);
+  set_nonblock(in_fd);
+  set_nonblock(out_fd);
+  OutQueue out(out_fd);
+  QueueSink sink;
+  Session s(std::move(cfg), &sink, [] { return time(nullptr); });
+  s.start();
+
+  char buf[1 << 16];
+  for (;;) {
+    if (!s.replies().empty()) {
+      out.put(s.replies());
+      s.replies().clear();
+    }
+    if (s.finished()) break;
+    // A client that pipelines without reading our replies waits for them here.
+    if (out.size() > sizeof buf && !drain(&out, timeout_ms)) return ex::temp;
+    ssize_t r = ::read(in_fd, buf, sizeof buf);
+    if (r > 0) {
+      s.feed(std::string_view(buf, size_t(r)));
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // Nothing more to read now: answer what we have, then wait.
+      if (!drain(&out, timeout_ms)) return ex::temp;
+      iopause_fd x = {in_fd, IOPAUSE_READ, 0};
+      int n = wait_fds(&x, 1, timeout_ms);
+      if (n < 0) return ex::temp;
+      if (n == 0) s.timeout();
+      continue;
+    }
+    s.eof();  // end of input or a read error: the connection is gone
+  }
+  // The session's verdict stands even if the client does not read the last reply.
+  if (drain(&out, timeout_ms) && s.linger()) linger(in_fd, out_fd);
+  return s.exit_code();
+}
+
+}  // namespace qf::smtpd
