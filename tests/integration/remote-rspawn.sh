@@ -37,6 +37,8 @@ done
 eval "$(counters sink)"
 [ "${sess:-0}" -ge 1 ] && [ "$sess" -le 4 ] || fail "connections: ${sess:-none} (want 1..4 for 20 transactions)"
 expect_eq "messages" "$mesg" 20
+# rspawn-drive has closed qmail-rspawn's input: every connection ended with QUIT.
+expect_eq "QUITs" "$quit" "$sess"
 echo "1000 recipients: 20 transactions over $sess connections"
 
 # Idle connections are closed (with QUIT) after connectioncachetimelimit;
