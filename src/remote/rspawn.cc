@@ -230,6 +230,13 @@ void Master::on_command(spawn::Command c) {
   std::string key = destination_key(cfg_.get(), send::domain_of(c.rcpts[0]));
   Worker* w = pick(key);
   if (!w) {
+    bool any_busy = false;
+    for (auto& x : workers_) any_busy = any_busy || x->busy;
+    if (!any_busy) {  // no worker will come free: fork(2) itself failed
+      report(c.slot, std::vector<spawn::Result>(
+                         c.rcpts.size(), {'Z', "Unable to fork a delivery process. (#4.3.0)\n"}));
+      return;
+    }
     pending_.push_back(std::move(c));
     return;
   }
