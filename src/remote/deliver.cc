@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -70,6 +71,11 @@ std::vector<ConfigCache::Stamp> ConfigCache::stamps() const {
 }
 
 bool ConfigCache::refresh() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  int64_t ms = int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  if (loaded_ && ms - checked_ms_ < 1000) return true;  // look at most once a second
+  checked_ms_ = ms;
   std::vector<Stamp> now = stamps();
   if (loaded_ && now == seen_) return true;
   Config c;

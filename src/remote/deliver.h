@@ -36,8 +36,8 @@ struct Config {
   bool load();
 };
 
-/// Config, reloaded when a control file it read changes (checked with stat on
-/// each refresh(): a few microseconds, so callers refresh per delivery).
+/// Config, reloaded when a control file it read changes (refresh() stats the
+/// files at most once a second, so callers refresh per delivery).
 class ConfigCache {
  public:
   /// False with errno when a changed file cannot be read (the old config stays).
@@ -59,6 +59,7 @@ class ConfigCache {
   std::vector<Stamp> seen_;
   unsigned gen_ = 0;
   bool loaded_ = false;
+  int64_t checked_ms_ = 0;
 };
 
 /// A job's message: opened and scanned once, shared by its domains.
