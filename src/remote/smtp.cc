@@ -200,6 +200,13 @@ bool Session::start(std::string const& helo, Outcome* o) {
     ext_ = parse_ehlo(r);
     return true;
   }
+  if (r.code == 421) {  // the peer is closing: no point in HELO
+    o->status = 'Z';
+    o->text = "Connected to " + host_ + " but my name was rejected.\n" + said(r);
+    broken_ = true;
+    fd_.reset();
+    return false;
+  }
   ext_ = Extensions();
   if ((e = send("HELO " + helo + "\r\n")) != Io::ok || (e = read_reply(&r)) != Io::ok) {
     io_failure(e, "after HELO", o);
