@@ -308,29 +308,33 @@ void Session::transact(std::string const& sender, std::vector<std::string> const
     io_failure(err, during, o);
     o->retry_fresh = rset;
   };
+  // RSET's answer: a refusal leaves the peer in no state we know, start afresh.
+  auto rset_answer = [&]() -> bool {
+    if ((e = read_reply(&r)) != Io::ok) {
+      early_failure(e, "after RSET");
+      return false;
+    }
+    if (r.code == 250) return true;
+    broken_ = true;
+    o->status = 'Z';
+    o->text = "Connected to " + host_ + " but RSET failed.\n" + said(r);
+    o->retry_fresh = true;
+    quit();
+    return false;
+  };
   if (ext_.pipelining) {
     std::string batch = rset ? "RSET\r\n" : "";
     batch += mail;
     for (size_t i : sent) batch += "RCPT TO:<" + rcpts[i] + ">\r\n";
     batch += "DATA\r\n";
     if ((e = send(batch)) != Io::ok) return early_failure(e, "sending the envelope");
+    if (rset && !rset_answer()) return;
   } else {
     if (rset) {
       if ((e = send("RSET\r\n")) != Io::ok) return early_failure(e, "after RSET");
+      if (!rset_answer()) return;
     }
     if ((e = send(mail)) != Io::ok) return early_failure(e, "after MAIL");
-  }
-  if (rset) {
-    if ((e = read_reply(&r)) != Io::ok) return early_failure(e, "after RSET");
-    if (r.code != 250) {
-      // A peer that refuses RSET is in no state we know: start afresh.
-      broken_ = true;
-      o->status = 'Z';
-      o->text = "Connected to " + host_ + " but RSET failed.\n" + said(r);
-      o->retry_fresh = true;
-      quit();
-      return;
-    }
   }
   if ((e = read_reply(&r)) != Io::ok) return early_failure(e, "after MAIL");
   bool mail_ok = r.code >= 200 && r.code < 300;

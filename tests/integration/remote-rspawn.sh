@@ -39,6 +39,7 @@ eval "$(counters sink)"
 expect_eq "messages" "$mesg" 20
 # rspawn-drive has closed qmail-rspawn's input: every connection ended with QUIT.
 expect_eq "QUITs" "$quit" "$sess"
+first_sess=$sess
 echo "1000 recipients: 20 transactions over $sess connections"
 
 # Idle connections are closed (with QUIT) after connectioncachetimelimit;
@@ -64,6 +65,20 @@ eval "$(counters sink)"
 expect_eq "connections with a reuse limit of 2" "$sess" $((before + 3))
 rm "$CONTROLDIR/connectionreusecountlimit"
 
+# A cached connection the peer has closed (smtp-sink -t 1 drops idle
+# sessions after a second) costs no delivery: the worker finds it dead at
+# RSET, before any recipient, and delivers over a new connection.
+tport=$(free_port)
+start_sink short "$tport" -c -t 1
+echo ":127.0.0.1:$tport" > "$CONTROLDIR/smtproutes"
+printf '%s\n' "$id s a@example.com" wait "sleep 2.5" "$id s b@example.com" |
+  "$DRIVE" -c 1 "$BIN/qmail-rspawn" > "$T/outp" || fail "rspawn-drive"
+expect_eq "deliveries over a connection closed by the peer" "$(grep -c ' K ' "$T/outp")" 2
+sleep 0.3
+eval "$(counters short)"
+expect_eq "connections (the stale one, then a new one)" "$sess" 2
+echo ":127.0.0.1:$port" > "$CONTROLDIR/smtproutes"
+
 # One command whose recipients span domains is split by domain; both delivered.
 echo "$id s x@one.example y@two.example z@one.example" | "$DRIVE" "$BIN/qmail-rspawn" > "$T/out4"
 expect_eq "mixed domains" "$(grep -c ' K ' "$T/out4")" 3
@@ -78,4 +93,4 @@ printf '%s\n' "$fake s a@example.com" "4343 s b@example.com" "999999999 s c@exam
   "$DRIVE" "$BIN/qmail-rspawn" > "$T/out5"
 expect_eq "refused message files" "$(grep -c ' Z .*(#4.3.0)' "$T/out5")" 3
 grep -q "^$fake a@example.com Z Message file .* inode" "$T/out5" || fail "inode check: $(cat "$T/out5")"
-ok "1000 recipients in 20 transactions over $sess connections; limits and checks hold"
+ok "1000 recipients in 20 transactions over $first_sess connections; limits and checks hold"
