@@ -100,11 +100,17 @@ int QueueClient::close(std::string_view sender, std::vector<std::string> const& 
   ::sigaction(SIGPIPE, &ign, &old);
   flush();
   msg_.reset();
-  std::string env;
-  put_record(&env, 'F', sender);
-  for (auto const& r : rcpts) put_record(&env, 'T', r);
-  env.push_back('\0');
-  bool env_ok = write_all(env_.get(), env);
+  // The envelope is what makes qmail-queue commit: a message that did not get
+  // through whole (a write error, or put_fd could not read its source) gets
+  // none, so qmail-queue exits 54 and queues nothing.
+  bool env_ok = false;
+  if (!write_failed_) {
+    std::string env;
+    put_record(&env, 'F', sender);
+    for (auto const& r : rcpts) put_record(&env, 'T', r);
+    env.push_back('\0');
+    env_ok = write_all(env_.get(), env);
+  }
   env_.reset();
   ::sigaction(SIGPIPE, &old, nullptr);
   int st;

@@ -31,12 +31,14 @@ class QueueClient {
 
   /// Message bytes. A write error is remembered; close() reports it.
   void put(std::string_view s);
-  /// Copies fd from its current offset to its end into the message.
+  /// Copies fd from its current offset to its end into the message. A read
+  /// error counts as a write error: the message will not be committed.
   void put_fd(int fd);
 
   /// Ends the message, sends the envelope, waits for the program and returns
   /// its exit code (qmail-queue's table; 120 if it could not run, 81 if it
-  /// crashed, 54 if we could not write to it while it exited 0).
+  /// crashed, 54 if we could not write to it while it exited 0). After a write
+  /// or put_fd error no envelope is sent, so nothing is committed.
   int close(std::string_view sender, std::vector<std::string> const& rcpts);
 
  private:

@@ -1,0 +1,119 @@
+// ISC license.
+#include "deliver/maildir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "deliver/message.h"
+#include "deliver/watchdog.h"
+#include "sys/fd.h"
+#include "sys/fs.h"
+
+namespace qf::deliver {
+
+namespace {
+
+unsigned long g_counter = 0;
+
+std::string hostname() {
+  char buf[256];
+  if (::gethostname(buf, sizeof buf - 1) < 0) return "localhost";
+  buf[sizeof buf - 1] = 0;
+  return buf;
+}
+
+Outcome fail(std::string const& dir, char const* what, std::string const& object, int err) {
+  return Outcome::temp("Unable to deliver to maildir " + dir + ": unable to " + what + " " +
+                       object + ": " + error_text(err) +
+                       (is_full(err) ? ". (#4.2.2)" : ". (#4.3.0)"));
+}
+
+// linkat where the file system has hard links, else a rename that never replaces.
+int publish(int mdfd, std::string const& tmp, std::string const& fresh, bool* linked) {
+  if (::linkat(mdfd, tmp.c_str(), mdfd, fresh.c_str(), 0) == 0) {
+    *linked = true;
+    return 0;
+  }
+  if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS && errno != EMLINK) return -1;
+  *linked = false;
+  return ::renameat2(mdfd, tmp.c_str(), mdfd, fresh.c_str(), RENAME_NOREPLACE);
+}
+
+}  // namespace
+
+std::string maildir_name(struct timespec const& now, pid_t pid, unsigned long n,
+                         std::string_view host) {
+  std::string r = fmt_u64(uint64_t(now.tv_sec));
+  r += ".M";
+  r += fmt_u64(uint64_t(now.tv_nsec / 1000));
+  r += 'P';
+  r += fmt_u64(uint64_t(pid));
+  r += 'Q';
+  r += fmt_u64(n);
+  r += '.';
+  for (char c : host) {
+    if (c == '/')
+      r += "\\057";
+    else if (c == ':')
+      r += "\\072";
+    else
+      r += c;
+  }
+  return r;
+}
+
+Outcome deliver_maildir(int dirfd, std::string const& dir, std::string_view prefix, int messfd,
+                        std::string* file) {
+  Fd md(::openat(dirfd, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!md.ok())
+    return Outcome::temp("Unable to open maildir " + dir + ": " + error_text(errno) +
+                         ". (#4.2.1)");
+  std::string host = hostname();
+  std::string name, tmp;
+  Fd fd;
+  for (int tries = 0; tries < 5; tries++) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    name = maildir_name(now, getpid(), ++g_counter, host);
+    tmp = "tmp/" + name;
+    fd.reset(::openat(md.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                      0600));
+    if (fd.ok() || errno != EEXIST) break;
+  }
+  if (!fd.ok()) return fail(dir, "create", tmp, errno);
+  watchdog_tmpfile(md.get(), tmp.c_str());
+  auto undo = [&](char const* what, std::string const& object, int err) {
+    fd.reset();
+    ::unlinkat(md.get(), tmp.c_str(), 0);
+    watchdog_tmpfile(-1, nullptr);
+    return fail(dir, what, object, err);
+  };
+
+  if (!write_all(fd.get(), prefix)) return undo("write", tmp, errno);
+  bool read_failed;
+  if (!copy_message(messfd, fd.get(), &read_failed)) {
+    if (read_failed) {
+      int e = errno;
+      undo("read", "the message", e);
+      return Outcome::temp("Unable to read message: " + error_text(e) + ". (#4.3.0)");
+    }
+    return undo("write", tmp, errno);
+  }
+  if (::fsync(fd.get()) < 0) return undo("fsync", tmp, errno);
+  if (!fd.close()) return undo("close", tmp, errno);
+
+  std::string fresh = "new/" + name;
+  bool linked = false;
+  if (publish(md.get(), tmp, fresh, &linked) < 0) return undo("link to", fresh, errno);
+  if (linked) ::unlinkat(md.get(), tmp.c_str(), 0);
+  watchdog_tmpfile(-1, nullptr);
+  Fd newdir(::openat(md.get(), "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!newdir.ok() || (::fsync(newdir.get()) < 0 && errno != EINVAL))
+    return fail(dir, "fsync", "new/", errno);
+  if (file) *file = name;
+  return Outcome::success();
+}
+
+}  // namespace qf::deliver
