@@ -1,11 +1,9 @@
 # End to end through the daemons: qmail-start (embedded, one user) runs
 # qmail-send, todo-proc, qmail-clean and qmail-rspawn on a scratch queue with
-# smtproutes to smtp-sink. 1 message x 1,000 recipients and 100 one-recipient
+# smtproutes to smtp-sink (qmail-lspawn too, idle: no local mail here). 1 message x 1,000 recipients and 100 one-recipient
 # messages are injected with qmail-queue; every recipient must arrive, the
 # 1,000 in ceil(1000/50) = 20 transactions, the 100 over connections kept
-# from before (reuse), and the queue must drain. Until local delivery lands, qmail-lspawn is a stub that
-# offers slots and never answers (no local mail is sent here; it keeps its
-# report pipe open on fd 3 so that qmail-send does not see it die).
+# from before (reuse), and the queue must drain.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/remote-common"
 
@@ -18,10 +16,6 @@ echo 20 > "$CONTROLDIR/concurrencyremote"
 # The daemons find their siblings next to /proc/self/exe: a private bin/.
 mkdir "$T/bin"
 cp "$BIN"/* "$T/bin/"
-if [ ! -x "$BIN/qmail-lspawn" ]; then
-  printf '#!/bin/sh\nprintf "\\012\\000"\nexec cat 3>&1 > /dev/null\n' > "$T/bin/qmail-lspawn"
-  chmod 755 "$T/bin/qmail-lspawn"
-fi
 export QMAILHOME=$T
 "$T/bin/qmail-start" ./Mailbox > "$T/log" 2>&1 &
 start_pid=$!
