@@ -365,7 +365,7 @@ int Master::run() {
       }
       inbuf.clear();
     }
-    size_t nw = workers_.size();
+    size_t nw = p.size() - 2;  // the workers polled; those forked since come after
     for (size_t i = 0; i < nw && r > 0; i++) {
       Worker& w = *workers_[i];
       short rev = p[i + 2].revents;
