@@ -7,6 +7,7 @@
 #define QF_OWFAT_RESOLVE_H
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace qf::dns {
@@ -29,6 +30,12 @@ Result ip4(std::string const& name, std::vector<std::string>* out);
 Result ip6(std::string const& name, std::vector<std::string>* out);
 /// MX records of name, in answer order (the caller sorts by preference).
 Result mx(std::string const& name, std::vector<Mx>* out);
+
+/// The answer parsers behind mx, ip4 and ip6, for a raw DNS response packet
+/// (exposed so that unit tests can feed them packets). perm: unparsable.
+Result mx_packet(std::string_view packet, std::vector<Mx>* out);
+Result ip4_packet(std::string_view packet, std::vector<std::string>* out);
+Result ip6_packet(std::string_view packet, std::vector<std::string>* out);
 
 }  // namespace qf::dns
 

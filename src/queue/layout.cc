@@ -31,7 +31,7 @@ constexpr LockSpec kLocks[] = {
     {"sendmutex", User::qmails, 0600, false, 0},
     {"todomutex", User::qmails, 0600, false, 0},
     {"drain", User::qmailq, 0644, false, 0},
-    {"tcpto", User::qmailr, 0644, false, 1024},
+    {"tcpto", User::qmailr, 0644, false, 2048},  // remote/tcpto.h
     {"trigger", User::qmails, 0622, true, 0},
 };
 

@@ -1,14 +1,52 @@
 // ISC license.
-// qmail-rspawn, the remote spawner. Until SMTP delivery lands it speaks the
-// spawn protocol (src/proto/spawn.h) and defers every recipient with a
-// temporary error, so remote mail waits in the queue instead of bouncing.
+// qmail-rspawn, the remote spawner (qmail-rspawn(8)). It speaks the spawn
+// protocol (src/proto/spawn.h) with qmail-send on fds 0 and 1 and delivers
+// each command's recipients as one SMTP transaction through a pool of forked
+// (never exec'd) worker processes. Each worker holds at most one open SMTP
+// connection; a command goes to an idle worker already connected to its
+// destination when there is one, so connections are reused.
+//
+// Master <-> worker, over one socketpair per worker, frames of
+//   length (4 bytes, little-endian, counting what follows) type payload
+// master -> worker: 'J' spawn-command (slot 0) | 'Q' close the connection | 'X' exit
+// worker -> master: 'R' key NUL then per recipient: status text NUL
+//                   (key: the destination of the connection kept, "" for none)
 #ifndef QF_REMOTE_RSPAWN_H
 #define QF_REMOTE_RSPAWN_H
 
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "proto/spawn.h"
+#include "queue/layout.h"
+
 namespace qf::remote {
 
-/// fd 0 commands, fd 1 reports. Returns the exit code at EOF.
-int rspawn_defer_all();
+struct RspawnOptions {
+  queue::Layout queue;
+  unsigned slots = 0;      ///< written first; also the ceiling on workers
+  uid_t message_owner = 0; ///< mess/N must belong to this uid
+  unsigned worker_idle = 60;  ///< seconds an idle worker without a connection lives
+};
+
+/// fd 0 commands, fd 1 reports. Returns the exit code: 0 at EOF, 100 for a
+/// malformed command, 111 when the reports cannot be written.
+int rspawn(RspawnOptions const& o);
+
+/// Opens mess/<id> of q for reading: O_NOFOLLOW|O_NONBLOCK, then fstat must
+/// show a regular file owned by owner whose inode is id. Returns the fd, or
+/// -1 with *why set to the temporary-failure text.
+int open_message(queue::Layout const& q, uint64_t id, uid_t owner, std::string* why);
+
+/// Results of one command: its recipients grouped by domain, each group one
+/// delivery through d. Fills results in the command's recipient order.
+class Deliverer;
+class ConfigCache;
+void deliver_command(spawn::Command const& c, queue::Layout const& q, uid_t owner,
+                     ConfigCache* cfg, Deliverer* d, std::vector<spawn::Result>* results);
 
 }  // namespace qf::remote
 
