@@ -55,7 +55,7 @@ wait_for() {
 # home dir/home for the user "u" (users/assign maps every local address to it,
 # the user name "u" and "u-EXT" through .qmail files) and a queue.
 new_instance() {
-  I=$1
+  local I=$1
   mkdir -p "$I/control" "$I/users" "$I/home/Maildir/new" "$I/home/Maildir/cur" "$I/home/Maildir/tmp"
   chmod 755 "$I" "$I/home"
   echo test.example > "$I/control/me"
@@ -66,7 +66,7 @@ new_instance() {
 }
 # start_instance dir: qmail-start in its own session, log in dir/log.
 start_instance() {
-  I=$1
+  local I=$1
   QFLEET_EMBEDDED=1 QMAILHOME=$I QUEUEDIR=$I/queue setsid "$BIN/qmail-start" ./Maildir/ > "$I/log" 2>&1 &
   echo $! > "$I/pid"
   wait_for 10 grep -q '^status: local' "$I/log" || fail "qmail-send did not start: $(cat "$I/log")"
@@ -74,14 +74,14 @@ start_instance() {
   on_exit on_exit_instance
 }
 stop_instance() {
-  I=$1
+  local I=$1
   kill -TERM "$(cat "$I/pid")" 2>/dev/null
   wait_for 30 sh -c "! kill -0 $(cat "$I/pid") 2>/dev/null" || fail "qmail-send did not stop"
   rm -f "$I/pid"
 }
 # inject dir sender rcpt... < message: through qmail-queue into dir's queue.
 inject() {
-  I=$1; s=$2; shift 2
+  local I=$1; s=$2; shift 2
   e=$(mktemp "$I/.env.XXXXXX")   # not $$: parallel subshells share it
   envelope "$s" "$@" > "$e"
   QUEUEDIR=$I/queue "$BIN/qmail-queue" 1< "$e"
@@ -104,14 +104,14 @@ wait_count() {
 # --- a multi-queue instance under qscheduler --------------------------------
 # start_qscheduler dir mode...: qscheduler (embedded) over dir/base, log dir/log.
 start_qscheduler() {
-  I=$1; shift
+  local I=$1; shift
   QFLEET_EMBEDDED=1 QMAILHOME=$I QUEUE_BASE=$I/base setsid "$BIN/qscheduler" "$@" ./Maildir/ > "$I/log" 2>&1 &
   echo $! > "$I/qspid"
   stop_qs() { [ -f "$I/qspid" ] && kill -TERM "$(cat "$I/qspid")" 2>/dev/null; sleep 0.5; }
   on_exit stop_qs
 }
 stop_qscheduler() {
-  I=$1
+  local I=$1
   kill -TERM "$(cat "$I/qspid")" 2>/dev/null
   wait_for 30 sh -c "! kill -0 $(cat "$I/qspid") 2>/dev/null" || fail "qscheduler did not stop"
   rm -f "$I/qspid"
@@ -120,7 +120,7 @@ stop_qscheduler() {
 active_queues() { QMAILHOME=$1 QUEUE_BASE=$1/base "$BIN/qscheduler" -l 2>/dev/null | grep -c ' active '; }
 # minject dir sender rcpt... < message: through qmail-queue into the queue set.
 minject() {
-  I=$1; s=$2; shift 2
+  local I=$1; s=$2; shift 2
   e=$(mktemp "$I/.env.XXXXXX")
   envelope "$s" "$@" > "$e"
   QMAILHOME=$I QUEUE_BASE=$I/base QUEUE_COUNT=${QUEUE_COUNT:-1} "$BIN/qmail-queue" 1< "$e"
