@@ -69,7 +69,7 @@ start_instance() {
   local I=$1
   QFLEET_EMBEDDED=1 QMAILHOME=$I QUEUEDIR=$I/queue setsid "$BIN/qmail-start" ./Maildir/ > "$I/log" 2>&1 &
   echo $! > "$I/pid"
-  wait_for 10 grep -q '^status: local' "$I/log" || fail "qmail-send did not start: $(cat "$I/log")"
+  wait_for 10 grep -qs '^status: local' "$I/log" || fail "qmail-send did not start: $(cat "$I/log")"
   on_exit_instance() { for p in "$T"/*/pid; do [ -f "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null; done; sleep 0.2; }
   on_exit on_exit_instance
 }
