@@ -1,6 +1,7 @@
 // ISC license.
 // qtop: every queue live in a terminal. See qtop(8).
 #include <poll.h>
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -14,6 +15,8 @@ char const* PROG = "qtop";
 
 namespace {
 constexpr char kUsage[] = "qtop [ -1 ] [ -d seconds ]";
+volatile sig_atomic_t stop = 0;
+void on_signal(int) { stop = 1; }
 }
 
 int main(int argc, char** argv) {
@@ -46,8 +49,12 @@ int main(int argc, char** argv) {
     raw.c_lflag &= tcflag_t(~(ICANON | ECHO));
     tcsetattr(0, TCSANOW, &raw);
   }
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   int code = ex::ok;
-  for (;;) {
+  while (!stop) {
     struct pollfd p = {0, POLLIN, 0};
     int r = poll(&p, 1, int(delay * 1000));
     if (r > 0) {
@@ -59,7 +66,10 @@ int main(int argc, char** argv) {
       code = ex::temp;
       break;
     }
-    if (!write_all(1, "\033[H\033[2J" + multi::table(prev, cur) + "\n(q to quit)\n")) break;
+    if (!write_all(1, "\033[H\033[2J" + multi::table(prev, cur) + "\n(q to quit)\n")) {
+      code = ex::temp;
+      break;
+    }
     prev = cur;
   }
   if (tty) tcsetattr(0, TCSANOW, &saved);

@@ -18,6 +18,15 @@ namespace qf::conf {
 char const* user_name(User u) { return auto_users[int(u)]; }
 char const* group_name(Group g) { return auto_groups[int(g)]; }
 
+bool use_setgroups_for(std::string const& user) {
+  char const* sg = getenv("USE_SETGROUPS");
+  if (!sg || !*sg) return false;
+  std::string v(sg);
+  if (v.find_first_not_of("0123456789") == std::string::npos)
+    return v.find_first_not_of('0') != std::string::npos;
+  return (":" + v + ":").find(":" + user + ":") != std::string::npos;
+}
+
 bool privileged() {
   if (geteuid() != 0) return false;
   char const* e = getenv("QFLEET_EMBEDDED");

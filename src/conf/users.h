@@ -37,6 +37,10 @@ bool find_group(char const* name, gid_t* out);
 inline bool find_user(User u, Account* out) { return find_user(user_name(u), out); }
 inline bool find_group(Group g, gid_t* out) { return find_group(group_name(g), out); }
 
+/// USE_SETGROUPS: a number other than 0 gives every user its supplementary
+/// groups; a colon-separated list of names gives them to the users named.
+bool use_setgroups_for(std::string const& user);
+
 /// True when this process can take other identities: effective uid 0 and
 /// QFLEET_EMBEDDED not set. Otherwise every daemon runs as the invoking user
 /// (the embedded default; QFLEET_EMBEDDED=1 asks for it even as root).

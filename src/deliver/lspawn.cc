@@ -85,21 +85,7 @@ Outcome open_message(queue::Layout const& q, uint64_t id, uid_t owner, Fd* out) 
 
 namespace {
 
-// USE_SETGROUPS: "1" gives every user its supplementary groups, a colon list
-// only the users named.
-bool wants_all_groups(std::string const& user) {
-  char const* s = getenv("USE_SETGROUPS");
-  if (!s || !*s) return false;
-  if (s[0] == '1' && !s[1]) return true;
-  std::string_view list(s);
-  while (!list.empty()) {
-    size_t c = list.find(':');
-    if (list.substr(0, c) == user) return true;
-    if (c == std::string_view::npos) break;
-    list.remove_prefix(c + 1);
-  }
-  return false;
-}
+bool wants_all_groups(std::string const& user) { return conf::use_setgroups_for(user); }
 
 }  // namespace
 

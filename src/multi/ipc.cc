@@ -70,6 +70,12 @@ bool Shm::attach(std::string const& base, bool writable) {
   if (!fd.ok()) return false;
   struct stat st;
   if (::fstat(fd.get(), &st) < 0 || size_t(st.st_size) < sizeof(Segment)) return false;
+  // Only root's (qscheduler as root) or our own (the embedded default): a
+  // segment another user made could steer or starve injections.
+  if (st.st_uid != 0 && st.st_uid != ::geteuid() && st.st_uid != ::getuid()) {
+    errno = EPERM;
+    return false;
+  }
   void* p = ::mmap(nullptr, sizeof(Segment), PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED,
                    fd.get(), 0);
   if (p == MAP_FAILED) return false;

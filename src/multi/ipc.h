@@ -85,8 +85,8 @@ class Shm {
   Shm(Shm const&) = delete;
   Shm& operator=(Shm const&) = delete;
 
-  /// Maps an existing segment; false when absent, foreign (bad magic/version)
-  /// or unreadable. writable: map read-write (qmail-send, todo-proc).
+  /// Maps an existing segment; false when absent, foreign (bad magic/version,
+  /// owned by a user other than root or ourselves) or unreadable. writable: map read-write (qmail-send, todo-proc).
   bool attach(std::string const& base, bool writable);
   /// Creates it afresh (any stale or squatted object of that name is removed
   /// first, then O_EXCL), owned by uid:gid with mode. qscheduler only.

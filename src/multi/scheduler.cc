@@ -81,7 +81,7 @@ bool options_from_env(Options* o, std::string* err) {
   o->base = conf::queue_base();
   if (!env_uint("QUEUE_START", &o->start, 1, kMaxQueues, err)) return false;
   if (!env_uint("QUEUE_COUNT", &o->count, 1, kMaxQueues, err)) return false;
-  o->max = std::max(o->count, 20u);
+  o->max = std::max(o->count, std::min(20u, kMaxQueues + 1 - std::min(o->start, kMaxQueues)));
   if (!env_uint("QUEUE_MAX", &o->max, 1, kMaxQueues, err)) return false;
   if (!env_uint("QUEUE_LOAD", &o->max_load, 1, 100, err)) return false;
   if (!env_uint("MAX_LOAD", &o->max_load, 1, 100, err)) return false;
@@ -98,6 +98,7 @@ bool options_from_env(Options* o, std::string* err) {
     return false;
   }
   if (o->mq_size < 8) o->mq_size = 8;
+  if (o->mq_size > 8192) o->mq_size = 8192;  // a note is 8 bytes; todo-proc reads 8 KiB at most
   if (o->mq_len < 1) o->mq_len = 1;
   return true;
 }
@@ -181,6 +182,11 @@ void QScheduler::start(Queue& q) {
   time_t now = ::time(nullptr);
   if (!evict_old_send(q.n)) {
     q.restart_at = now + 2;
+    return;
+  }
+  // queue-fix and the message queue only once no old qmail-send writes there.
+  if (!prepare(q.n)) {
+    q.restart_at = now + 10;
     return;
   }
   pid_t pid = ::fork();
@@ -291,7 +297,6 @@ void QScheduler::grow(time_t now) {
       break;
     }
   if (n >= o_.start + o_.max || n > kMaxQueues) return;
-  if (!prepare(n)) return;
   Queue& q = queues_[n];
   q.n = n;
   q.draining = false;
@@ -420,7 +425,7 @@ int QScheduler::run() {
     }
     qmailq_uid_ = a.uid;
   }
-  if (!sig_.init({SIGTERM, SIGHUP, SIGALRM, SIGCHLD, SIGINT, SIGUSR1, SIGUSR2})) {
+  if (!sig_.init({SIGTERM, SIGHUP, SIGALRM, SIGCHLD, SIGINT})) {
     warn("unable to trap signals");
     return ex::temp;
   }
@@ -444,10 +449,18 @@ int QScheduler::run() {
     unsigned n = o_.start + i;
     Queue& q = queues_[n];
     q.n = n;
-    if (!prepare(n)) {
-      q.restart_at = ::time(nullptr) + 10;
-      continue;
-    }
+    start(q);
+  }
+  // Queues a previous qscheduler added (it was killed, say) are taken over when
+  // they hold mail or a qmail-send still runs there: nothing is left unattended.
+  for (unsigned n = o_.start + o_.count; n < o_.start + o_.max && n <= kMaxQueues; n++) {
+    struct stat st;
+    if (::stat(dir(n).c_str(), &st) < 0) continue;
+    if (empty(n) && !lock_held(dir(n) + "/lock/sendmutex")) continue;
+    Queue& q = queues_[n];
+    q.n = n;
+    if (n - o_.start + 1 > h.count.load()) h.count.store(n - o_.start + 1);
+    say("queue " + fmt_u64(n) + ": found with mail or a running qmail-send; taking it over");
     start(q);
   }
 
@@ -476,8 +489,8 @@ int QScheduler::run() {
           q.restart_at = 0;
         }
         forward(SIGTERM);
-      } else {
-        forward(s);  // HUP: reread controls; ALRM: retry now; INT, USR1, USR2 as qmail-send takes them
+      } else if (s == SIGHUP || s == SIGALRM) {
+        forward(s);  // HUP: reread controls; ALRM: retry every deferred message now
       }
     }
     tick(::time(nullptr));

@@ -159,6 +159,8 @@ bool Send::startup() {
       return false;
     }
   ::signal(SIGPIPE, SIG_IGN);
+  // qscheduler forwards what it gets; these mean nothing to us (yet).
+  for (int sg : {SIGINT, SIGUSR1, SIGUSR2}) ::signal(sg, SIG_IGN);
   if (!sig_.init({SIGTERM, SIGALRM, SIGHUP, SIGCHLD})) {
     log_.line("alert: cannot start: unable to trap signals");
     return false;
@@ -708,6 +710,7 @@ int Send::run() {
       if (cleanup_pos_ < cleanup_ids_.size()) wake = now;
       else wake = std::min(wake, next_cleanup_);
     }
+    if (slot_) wake = std::min(wake, now + 10);  // keep the heartbeat fresh when idle
     int64_t ms = wake <= now ? 0 : int64_t(wake - now) * 1000 + 10;
     if (wait_fds(x.data(), unsigned(x.size()), ms) < 0) {
       log_.line("warning: trouble in iopause");

@@ -43,18 +43,7 @@ void place_fds(std::vector<std::pair<int, int>> const& map) {
 
 void become(Ids const& id, bool privileged) {
   if (!privileged) return;
-  // USE_SETGROUPS: a number other than 0 gives every daemon its user's
-  // supplementary groups; a colon-separated list of names gives them to those.
-  char const* sg = getenv("USE_SETGROUPS");
-  bool supplementary = false;
-  if (sg && *sg) {
-    std::string v(sg);
-    bool number = v.find_first_not_of("0123456789") == std::string::npos;
-    if (number)
-      supplementary = v.find_first_not_of('0') != std::string::npos;
-    else
-      supplementary = (":" + v + ":").find(":" + id.name + ":") != std::string::npos;
-  }
+  bool supplementary = !id.name.empty() && conf::use_setgroups_for(id.name);
   if (supplementary && !id.name.empty()) {
     if (::initgroups(id.name.c_str(), id.gid) < 0) _exit(ex::temp);
   } else if (::setgroups(1, &id.gid) < 0) {
