@@ -62,8 +62,11 @@ ok "three deliveries at once; end of input waits for them"
 id2=$(inject two)
 m2=$(ls "$Q"/mess/*/"$id2")
 ln -s "$m2" "$Q/mess/$(( (id2 + 1) % 7 ))/$((id2 + 1))"
-cp "$m2" "$Q/mess/$(( (id2 + 2) % 7 ))/$((id2 + 2))"
-out=$({ line 0 999999999 s@x alice@x; line 1 $((id2 + 1)) s@x alice@x bob@x; line 2 $((id2 + 2)) s@x alice@x; } | drive)
+# A copy planted under a number that is certainly not its inode.
+cp "$m2" "$Q/pid/plant"
+pn=$(( $(stat -c %i "$Q/pid/plant") + 1000 ))
+mv "$Q/pid/plant" "$Q/mess/$(( pn % 7 ))/$pn"
+out=$({ line 0 999999999 s@x alice@x; line 1 $((id2 + 1)) s@x alice@x bob@x; line 2 $pn s@x alice@x; } | drive)
 want_line "$out" "0 0 Z Unable to open message: No such file or directory. (#4.3.0)\\\\n" "missing message"
 want_line "$out" "1 0 Z Sorry, message is a symbolic link. (#4.3.5)\\\\n" "symlinked message"
 want_line "$out" "1 1 Z Sorry, message is a symbolic link. (#4.3.5)\\\\n" "symlinked message, 2nd recipient"
