@@ -1,9 +1,15 @@
 // ISC license.
-// Clean-up rules for files a crash leaves behind (qmail's OSSIFIED rule):
-// a pid/ file, or a message in S2 (mess only) or S3 (mess + intd), whose last
-// access is older than 36 hours and that no live injector holds (flock) may be
-// removed. 36 h exceeds qmail-queue's 24 h self-timeout, so a slow injection
-// is never swept from under its writer.
+// Clean-up rules for files a crash leaves behind. qmail could not tell a
+// leftover from a message being written, so it waited 36 hours (OSSIFIED,
+// longer than qmail-queue's 24 h self-timeout). qfleet's qmail-queue holds an
+// exclusive flock on the message from before its mess/ name exists until it
+// exits, so:
+//   - a message in S2 (mess only) or S3 (mess + intd) that no injector holds is
+//     a leftover (a killed injection, or a finished message whose removal was
+//     cut short) and may be removed at once;
+//   - a pid/ file is locked just after it is created, so it must also be a
+//     minute old (kPidGrace) before an unheld one is removed.
+// The 36-hour rule remains for pid/ files of injectors that do not lock.
 #ifndef QF_QUEUE_SWEEP_H
 #define QF_QUEUE_SWEEP_H
 
@@ -15,6 +21,7 @@
 namespace qf::queue {
 
 inline constexpr time_t kOssified = 129600;     ///< 36 h
+inline constexpr time_t kPidGrace = 60;         ///< a pid/ file's lock follows its creation
 inline constexpr unsigned kDeathSeconds = 86400;  ///< qmail-queue's self-timeout
 
 /// True when a file last accessed at atime is past the reclaim age at now.
@@ -23,11 +30,11 @@ inline bool ossified(time_t atime, time_t now) { return now > atime && now - ati
 /// True when a live injector holds path (exclusive flock taken by Injection).
 bool held_by_injector(char const* path);
 
-/// Removes pid/ files past the reclaim age that no injector holds; returns how many.
+/// Removes pid/ files older than kPidGrace that no injector holds; returns how many.
 unsigned sweep_pid(Layout const& q, time_t now);
 
-/// True when message id is a crash leftover that may be removed now: in S2 or
-/// S3, mess/ past the reclaim age, not held by an injector.
+/// True when message id is a leftover that may be removed now: in S2 or S3 and
+/// not held by an injector.
 bool reclaimable(Layout const& q, uint64_t id, time_t now);
 
 /// Removes intd/N and mess/N (qmail-clean's "foop" request). ENOENT is success.

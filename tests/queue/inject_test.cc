@@ -101,7 +101,7 @@ TEST_CASE("inject: the injector's lock keeps sweepers away", "[inject][sweep]") 
   REQUIRE(inj.create_message(getpid(), 1));
   std::string mess = q.path(Dir::mess, inj.id());
   CHECK(held_by_injector(mess.c_str()));
-  // Even with an ancient atime the message in S2 is not reclaimable while held.
+  // The message in S2 is not reclaimable while its injector holds it.
   struct timespec ts[2] = {{1000, 0}, {1000, 0}};
   REQUIRE(utimensat(AT_FDCWD, mess.c_str(), ts, 0) == 0);
   CHECK_FALSE(reclaimable(q, inj.id(), time(nullptr)));

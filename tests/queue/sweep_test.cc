@@ -36,6 +36,7 @@ void age(std::string const& path, time_t atime) {
 TEST_CASE("sweep: the reclaim age is 36 hours and exceeds the injector timeout", "[sweep]") {
   CHECK(kOssified == 36 * 3600);
   CHECK(kOssified > time_t(kDeathSeconds));
+  CHECK(kPidGrace > 0);
   CHECK_FALSE(ossified(1000, 1000 + kOssified));
   CHECK(ossified(1000, 1000 + kOssified + 1));
   CHECK_FALSE(ossified(2000, 1000));  // a file from the future is young
@@ -48,8 +49,8 @@ TEST_CASE("sweep: old unheld pid files go, young or held ones stay", "[sweep]") 
   std::string old1 = q.dir(Dir::pid) + "/1.1.1", young = q.dir(Dir::pid) + "/2.2.1",
               held = q.dir(Dir::pid) + "/3.3.1";
   for (auto const& p : {old1, young, held}) REQUIRE(qf::test::write_text(p, "x"));
-  age(old1, now - kOssified - 10);
-  age(held, now - kOssified - 10);
+  age(old1, now - kPidGrace - 10);
+  age(held, now - kPidGrace - 10);
   qf::Fd lock(open(held.c_str(), O_RDONLY));
   REQUIRE(flock(lock.get(), LOCK_EX) == 0);
   CHECK(sweep_pid(q, now) == 1);
@@ -58,19 +59,22 @@ TEST_CASE("sweep: old unheld pid files go, young or held ones stay", "[sweep]") 
   CHECK(access(held.c_str(), F_OK) == 0);
 }
 
-TEST_CASE("sweep: S2 and S3 leftovers are reclaimable only when old", "[sweep]") {
+TEST_CASE("sweep: S2 and S3 leftovers are reclaimable unless an injector holds them", "[sweep]") {
   TempDir t;
   Layout q = make_queue(t);
   time_t now = time(nullptr);
-  uint64_t s2 = 11, s3 = 12, s4 = 13;
-  for (uint64_t id : {s2, s3, s4}) REQUIRE(qf::test::write_text(q.path(Dir::mess, id), "m"));
+  uint64_t s2 = 11, s3 = 12, s4 = 13, s5 = 14;
+  for (uint64_t id : {s2, s3, s4, s5}) REQUIRE(qf::test::write_text(q.path(Dir::mess, id), "m"));
   REQUIRE(qf::test::write_text(q.path(Dir::intd, s3), "Fa\0"));
   REQUIRE(qf::test::write_text(q.path(Dir::todo, s4), "Fa\0"));
-  CHECK_FALSE(reclaimable(q, s2, now));  // young
-  for (uint64_t id : {s2, s3, s4}) age(q.path(Dir::mess, id), now - kOssified - 1);
+  REQUIRE(qf::test::write_text(q.path(Dir::info, s5), "Fa\0"));
   CHECK(reclaimable(q, s2, now));
   CHECK(reclaimable(q, s3, now));
   CHECK_FALSE(reclaimable(q, s4, now));  // committed: never swept
+  CHECK_FALSE(reclaimable(q, s5, now));  // pre-processed: never swept
+  qf::Fd lock(open(q.path(Dir::mess, s2).c_str(), O_RDONLY));
+  REQUIRE(flock(lock.get(), LOCK_EX) == 0);
+  CHECK_FALSE(reclaimable(q, s2, now));  // an injector is writing it
   REQUIRE(remove_leftover(q, s3));
   CHECK(classify(probe(q, s3)) == State::S1);
   CHECK(remove_leftover(q, s3));  // idempotent
