@@ -23,10 +23,10 @@ scn_title() {
     a) echo "(a) 4 CLI injector loops → local Maildir, $N × 2 KB" ;;
     b) echo "(b) smtp-source ×8 → SMTP ingress → relay to smtp-sink, $N × 2 KB" ;;
     c) echo "(c) 1 message × $RCPTS_C recipients → smtp-sink" ;;
-    d) echo "(d) 100 fresh messages while 10,000 deferred are force-retried" ;;
+    d) echo "(d) 100 fresh messages while ${D_DEFERRED:-10000} deferred are force-retried" ;;
     e) echo "(e) smtp-source ×8 → local Maildir, $N × 2 KB" ;;
     f) echo "(f) qfleet alone: QUEUE_COUNT 1, 2, 4 (as (a))" ;;
-    g) echo "(g) qmail-send VmHWM and start-up, 1,000,000 queued" ;;
+    g) echo "(g) qmail-send VmHWM and start-up, ${G_QUEUED:-1000000} queued" ;;
   esac
 }
 scn_unit() { case $1 in c|d) echo s ;; g) echo "MB, s" ;; *) echo msgs/s ;; esac; }
@@ -393,16 +393,94 @@ c_round() {
 
 # --- extension points ------------------------------------------------------
 
-# (d) 100 fresh messages while 10,000 deferred ones are force-retried.
-# Plan: an smtp-sink that answers 4xx (-r RCPT) while 10,000 messages to
-# $BENCH_SINK_DOMAIN are queued, so all of them defer; restart the sink
-# accepting; force the retry (Postfix: postqueue -c DIR -f; qfleet: ALRM to
-# qmail-send, or its trigger sender) and at once inject 100 fresh messages
-# to a second domain routed to a second sink; the measure is the time until
-# the 100 fresh ones are at the second sink (fresh mail must not starve
-# behind the retry storm), the target qfleet/Postfix ≤ 0.5.
+# (d) 100 fresh messages while D_DEFERRED (10,000; --quick 1,000) deferred
+# ones are force-retried. An smtp-sink that answers 4xx to RCPT takes the
+# deferred messages' first attempt (all injected by the (a) injector loops to
+# $BENCH_SINK_DOMAIN); once every one has been deferred, that sink is
+# replaced by one that accepts, a second sink for $D_FRESH_DOMAIN starts, the
+# retry is forced (Postfix: postqueue -f; qfleet: ALRM to qmail-send) and 100
+# fresh messages to $D_FRESH_DOMAIN are injected at once. The measure is the
+# time from the forced retry to the 100th fresh message at the second sink:
+# new mail must not starve behind a retry storm (target qfleet/Postfix ≤ 0.5).
+D_FRESH_DOMAIN=fresh.test
+
 scn_d() {
-  skip_note d both "not implemented yet (extension point scn_d in bench/lib/scenarios.sh)"
+  systems=$(usable_systems d $QF_REMOTE)
+  [ -n "$systems" ] || return 0
+  D_DEFERRED=${D_DEFERRED:-$([ "${quick:-0}" = 1 ] && echo 1000 || echo 10000)}
+  D_FRESH_PORT=$(free_port)
+  make_message "$S/msg.d" 2048 "$BENCH_SINK_RCPT"
+  make_message "$S/msg.fresh" 2048 "rcpt@$D_FRESH_DOMAIN"
+  chmod 644 "$S/msg.d" "$S/msg.fresh"
+  r=1
+  while [ $r -le "$ROUNDS" ]; do
+    for sys in $(round_order $r); do
+      case " $systems " in *" $sys "*) d_round "$sys" $r ;; esac
+    done
+    r=$((r + 1))
+  done
+}
+
+# d_inject system count message rcpt workers: the (a) injector loop.
+d_inject() {
+  case $1 in
+    postfix) "$(tool cmd-loop)" "$5" "$2" "$3" $(pf_sendmail_cmd "$PF") -f"$BENCH_SENDER" "$4" ;;
+    qfleet) setuidgid "$(qf_client_user)" env $(qf_env "$QF") "$(tool cmd-loop)" "$5" "$2" "$3" "$QF_BIN/qmail-inject" -f"$BENCH_SENDER" "$4" ;;
+  esac
+}
+
+# d_deferred system: how many deferrals the system has logged.
+d_deferred() {
+  case $1 in
+    postfix) grep -c 'status=deferred' "$PF/maillog" 2>/dev/null || true ;;
+    qfleet) grep -c '^delivery [0-9.]*: deferral:' "$QF/log" 2>/dev/null || true ;;
+  esac
+}
+d_all_deferred() { [ "$(d_deferred "$1")" -ge "$D_DEFERRED" ]; }
+
+d_round() {
+  _sys=$1 _r=$2
+  sys_create "$_sys"
+  case $_sys in
+    postfix) echo "$D_FRESH_DOMAIN smtp:[127.0.0.1]:$D_FRESH_PORT" >> "$PF/etc/transport" ;;
+    qfleet) echo "$D_FRESH_DOMAIN:127.0.0.1:$D_FRESH_PORT" >> "$QF/control/smtproutes" ;;
+  esac
+  sink_start d "$SINK_PORT" 0 -r RCPT
+  _spid=$SINK_PID
+  sys_start "$_sys"
+  say "(d) $_sys round $_r: queueing $D_DEFERRED messages that the sink defers"
+  interruptible d_inject "$_sys" "$D_DEFERRED" "$S/msg.d" "$BENCH_SINK_RCPT" 4 > "$S/inj.out" 2> "$S/inj.err" || {
+    sink_stop "$_spid"; sys_destroy "$_sys"
+    round_fail d "$_sys" "$_r" "injection of the deferred messages failed: $(head -c 300 "$S/inj.err")"; return 0; }
+  if ! wait_for "$(timeout_for "$D_DEFERRED")" d_all_deferred "$_sys"; then
+    sink_stop "$_spid"; sys_destroy "$_sys"
+    round_fail d "$_sys" "$_r" "only $(d_deferred "$_sys") of $D_DEFERRED deferred"; return 0
+  fi
+  sink_stop "$_spid"
+  sink_start d "$SINK_PORT" 0
+  _spid=$SINK_PID
+  sink_start dfresh "$D_FRESH_PORT" 0
+  _fpid=$SINK_PID
+  sync
+  _t0=$(now)
+  case $_sys in
+    postfix) "$PF_SBIN/postqueue" -c "$PF/etc" -f ;;
+    qfleet) kill -ALRM "$QF_PID" ;;
+  esac
+  d_inject "$_sys" 100 "$S/msg.fresh" "rcpt@$D_FRESH_DOMAIN" 1 > "$S/inj.out" 2> "$S/inj.err"
+  _t_inj=$(now)
+  interruptible "$(tool wait-count)" sink "$S/sink.dfresh.out" 100 "$(timeout_for "$D_DEFERRED")" > "$S/wait.out"; _wrc=$?
+  _t1=$(awk '{ print $1 }' "$S/wait.out")
+  # untimed: let the retried ones reach the first sink before stopping
+  wait_for "$(timeout_for "$D_DEFERRED")" sys_queue_empty "$_sys" ||
+    echo "- (d) $_sys round $_r: messages still queued after the retry" >> "$S/notes"
+  sink_stop "$_fpid"; sink_stop "$_spid"
+  sys_destroy "$_sys"
+  if [ "$_wrc" != 0 ]; then
+    round_fail d "$_sys" "$_r" "timeout: the 100 fresh messages did not all arrive"; return 0
+  fi
+  _secs=$(elapsed "$_t0" "$_t1")
+  round_result d "$_sys" "$_r" "$_secs" "$_secs" "$(elapsed "$_t0" "$_t_inj")"
 }
 
 # (f) qfleet alone, QUEUE_COUNT 1, 2, 4: scenario (a) (the same injector
@@ -436,9 +514,38 @@ scn_f() {
 }
 
 # (g) qmail-send's peak RSS (VmHWM in /proc/PID/status) and the time from
-# start to its first status line with 1,000,000 messages queued (written
-# straight into a stopped queue's files, not through qmail-queue, which would
-# take an hour), target RSS ≤ 64 MB.
+# start to its first status line with G_QUEUED (1,000,000; --quick 100,000)
+# messages queued, written straight into the stopped queue by
+# tools/fill-queue (qmail-queue would take an hour), each due a day later so
+# qmail-send loads them all and waits. The queue lives on a tmpfs when root
+# may mount one (the files are empty: it is inodes that count). Target RSS ≤ 64 MB.
 scn_g() {
-  skip_note g qfleet "not implemented yet (extension point scn_g in bench/lib/scenarios.sh)"
+  want_system qfleet || return 0
+  _m=$(qf_missing qmail-start qmail-send)
+  if [ -n "$_m" ]; then skip_note g qfleet "missing $_m"; return 0; fi
+  G_QUEUED=${G_QUEUED:-$([ "${quick:-0}" = 1 ] && echo 100000 || echo 1000000)}
+  r=1
+  while [ $r -le "$ROUNDS" ]; do
+    sys_create qfleet
+    _tmpfs=
+    if mount -t tmpfs -o size=4g,nr_inodes=4000000 tmpfs "$QF/queue" 2>/dev/null; then
+      _tmpfs=1
+      env $(qf_env "$QF") "$QF_BIN/queue-fix" -q "$QF/queue" || die "queue-fix on the tmpfs"
+    fi
+    say "(g) round $r: writing $G_QUEUED messages into the queue"
+    interruptible "$(tool fill-queue)" "$QF/queue" "$(head -n 1 "$TOP/conf-split")" "$G_QUEUED" > /dev/null ||
+      { [ -n "$_tmpfs" ] && umount "$QF/queue"; round_fail g qfleet "$r" "fill-queue failed"; return 0; }
+    sync
+    _t0=$(now)
+    qf_start "$QF"
+    _t1=$(now)
+    sleep 2
+    _hwm=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$QF_PID/status")
+    qf_stop "$QF"
+    [ -n "$_tmpfs" ] && umount "$QF/queue"
+    sys_destroy qfleet
+    echo "- (g) round $r: $G_QUEUED messages queued$([ -n "$_tmpfs" ] && echo ' (queue on a tmpfs)'); start-up $(elapsed "$_t0" "$_t1") s; VmHWM ${_hwm} MB" >> "$S/notes"
+    round_result g qfleet "$r" "$(elapsed "$_t0" "$_t1")" "$_hwm"
+    r=$((r + 1))
+  done
 }

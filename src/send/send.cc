@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cstring>
 
 #include "conf/control.h"
@@ -20,6 +21,7 @@
 #include "conf/users.h"
 #include "proto/todo.h"
 #include "queue/envelope.h"
+#include "queue/scan.h"
 #include "queue/sweep.h"
 #include "sys/exitcodes.h"
 #include "sys/fs.h"
@@ -180,8 +182,12 @@ bool Send::startup() {
 }
 
 // At start-up every pre-processed message is put back on its channels' queues;
-// the mtime of a channel file is its next retry time.
+// the mtime of a channel file is its next retry time. A todo/ still present
+// means pre-processing did not finish: todo-proc redoes it, so such ids are
+// skipped. One readdir per directory and one fstatat per channel file.
 void Send::scan_info() {
+  std::vector<uint64_t> todo = queue::list_ids(q_, Dir::todo);
+  time_t now = ::time(nullptr);
   for (unsigned b = 0; b < q_.split(); b++) {
     std::string dir = q_.subdir(Dir::info, b);
     DIR* d = ::opendir(dir.c_str());
@@ -189,31 +195,31 @@ void Send::scan_info() {
       log_.line("alert: unable to opendir " + dir + ", skipping it until restart");
       continue;
     }
+    Fd chan[kChannels];
+    for (int c = 0; c < kChannels; c++) chan[c].reset(open_dir(q_.subdir(kChanDir[c], b).c_str()));
     while (struct dirent* e = ::readdir(d)) {
       uint64_t id;
-      if (scan_u64(e->d_name, &id)) enqueue_message(id);
+      if (!scan_u64(e->d_name, &id) || std::binary_search(todo.begin(), todo.end(), id)) continue;
+      bool any = false, trouble = false;
+      for (int c = 0; c < kChannels; c++) {
+        struct stat st;
+        if (chan[c].ok() && ::fstatat(chan[c].get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+          due_[c].push(id, st.st_mtime);
+          any = true;
+        } else if (!chan[c].ok() || errno != ENOENT) {
+          trouble = true;
+        }
+      }
+      if (trouble) {
+        log_.line("warning: unable to stat the channel files of " + fmt_u64(id) +
+                  "; will try again later");
+        done_timers_.emplace(now + kSysfail, id);
+      } else if (!any) {
+        done_timers_.emplace(now, id);
+      }
     }
     ::closedir(d);
   }
-}
-
-void Send::enqueue_message(uint64_t id) {
-  // A todo/ still present means pre-processing did not finish: todo-proc redoes it.
-  if (exists(q_.path(Dir::todo, id))) return;
-  bool any = false;
-  for (int c = 0; c < kChannels; c++) {
-    struct stat st;
-    std::string fn = q_.path(kChanDir[c], id);
-    if (::stat(fn.c_str(), &st) == 0) {
-      due_[c].push(id, st.st_mtime);
-      any = true;
-    } else if (errno != ENOENT) {
-      log_.line("warning: unable to stat " + fn + "; will try again later");
-      done_timers_.emplace(::time(nullptr) + kSysfail, id);
-      return;
-    }
-  }
-  if (!any) done_timers_.emplace(::time(nullptr), id);
 }
 
 void Send::open_due(time_t now) {
@@ -222,9 +228,14 @@ void Send::open_due(time_t now) {
   for (int c = 0; c < kChannels; c++) {
     // Keep enough jobs open to fill the slots, not the whole queue (leaky bucket).
     size_t want = std::max<size_t>(size_t(concurrency_[c]) * 2, 16);
-    while (!due_[c].empty() && due_[c].next_due() <= now && open_jobs_[c] < want &&
-           open_rcpts < kMaxOpenRecipients) {
-      uint64_t id = due_[c].pop();
+    while (open_jobs_[c] < want && open_rcpts < kMaxOpenRecipients) {
+      bool f = !fresh_[c].empty() && fresh_[c].next_due() <= now;
+      bool d = !due_[c].empty() && due_[c].next_due() <= now;
+      if (!f && !d) break;
+      // One from each in turn while both have work (Postfix's qmgr_loop).
+      DueQueue& q = f && (fresh_turn_[c] || !d) ? fresh_[c] : due_[c];
+      fresh_turn_[c] = &q != &fresh_[c];
+      uint64_t id = q.pop();
       if (jobs_.count(key(id, Channel(c)))) continue;  // already open
       if (open_job(id, Channel(c), now)) open_rcpts += jobs_[key(id, Channel(c))]->rcpts.size();
     }
@@ -545,21 +556,26 @@ void Send::run_timers(time_t now) {
   }
 }
 
-// Crash leftovers: messages in S2/S3 older than 36 hours. A little per loop turn.
+// Leftovers: messages in S2/S3 (mess/ without info/ or todo/) that no
+// injector holds. The candidates come from three directory listings, so the
+// sweep costs a readdir per directory, not a probe per queued message.
 void Send::cleanup_step(time_t now) {
   if (cleanup_pos_ >= cleanup_ids_.size()) {
     if (now < next_cleanup_) return;
-    cleanup_ids_.clear();
-    cleanup_pos_ = 0;
-    for (unsigned b = 0; b < q_.split(); b++) {
-      DIR* d = ::opendir(q_.subdir(Dir::mess, b).c_str());
-      if (!d) continue;
-      while (struct dirent* e = ::readdir(d)) {
-        uint64_t id;
-        if (scan_u64(e->d_name, &id)) cleanup_ids_.push_back(id);
+    // mess minus info minus todo, in place: memory for two id lists at most.
+    cleanup_ids_ = queue::list_ids(q_, Dir::mess);
+    for (Dir d : {Dir::info, Dir::todo}) {
+      std::vector<uint64_t> busy = queue::list_ids(q_, d);
+      auto out = cleanup_ids_.begin();
+      auto b = busy.begin();
+      for (uint64_t id : cleanup_ids_) {
+        while (b != busy.end() && *b < id) ++b;
+        if (b == busy.end() || *b != id) *out++ = id;
       }
-      ::closedir(d);
+      cleanup_ids_.erase(out, cleanup_ids_.end());
     }
+    cleanup_ids_.shrink_to_fit();
+    cleanup_pos_ = 0;
     next_cleanup_ = now + kCleanupInterval;
   }
   for (int i = 0; i < 100 && cleanup_pos_ < cleanup_ids_.size(); i++) {
@@ -584,8 +600,8 @@ void Send::todo_record(std::string_view rec) {
       if (exitasap_) return;  // found again at the next start
       time_t now = ::time(nullptr);
       char k = rec[1];
-      if (k == 'L' || k == 'B') due_[kLocal].push(id, now);
-      if (k == 'R' || k == 'B') due_[kRemote].push(id, now);
+      if (k == 'L' || k == 'B') fresh_[kLocal].push(id, now);
+      if (k == 'R' || k == 'B') fresh_[kRemote].push(id, now);
       if (k == 'X') done_timers_.emplace(now, id);
       break;
     }
@@ -619,7 +635,8 @@ void Send::lost(char const* what) {
 
 void Send::publish(time_t now) {
   if (!slot_) return;
-  size_t queued = due_[kLocal].size() + due_[kRemote].size();
+  size_t queued = due_[kLocal].size() + due_[kRemote].size() + fresh_[kLocal].size() +
+                  fresh_[kRemote].size();
   size_t backlog = 0;
   for (int c = 0; c < kChannels; c++)
     if (used_[c] >= concurrency_[c])
@@ -704,6 +721,7 @@ int Send::run() {
     if (!exitasap_) {
       for (int c = 0; c < kChannels; c++) {
         if (!due_[c].empty()) wake = std::min(wake, due_[c].next_due());
+        if (!fresh_[c].empty()) wake = std::min(wake, fresh_[c].next_due());
         if (!ready_[c].empty() && used_[c] < concurrency_[c]) wake = now;
       }
       if (!done_timers_.empty()) wake = std::min(wake, done_timers_.begin()->first);

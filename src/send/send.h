@@ -76,7 +76,6 @@ class Send {
   bool startup();
   bool read_controls(bool initial);
   void scan_info();
-  void enqueue_message(uint64_t id);
   void status();
   std::string did_text(uint64_t n) const;
 
@@ -112,7 +111,11 @@ class Send {
   std::vector<Slot> slots_[kChannels];
   uint64_t next_did_ = 1;
 
+  // Postfix's fairness: new mail (fresh_) and deferred mail (due_) are taken in
+  // turn, so a retry storm never starves new mail nor the reverse.
+  DueQueue fresh_[kChannels];
   DueQueue due_[kChannels];
+  bool fresh_turn_[kChannels] = {true, true};
   std::unordered_map<uint64_t, std::unique_ptr<Job>> jobs_;
   std::deque<uint64_t> ready_[kChannels];  // open jobs with recipients to hand out
   size_t open_jobs_[kChannels] = {0, 0};
