@@ -5,15 +5,41 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "conf/paths.h"
 #include "queue/envelope.h"
+#include "queue/queued.h"
+#include "queue/select.h"
+#include "queue/wire.h"
 #include "sys/exitcodes.h"
 #include "sys/fs.h"
 
 namespace qf::queue {
+
+namespace {
+
+constexpr size_t kHead = 1 << 16;
+
+// SIGPIPE ignored for the life of the object: a vanished peer is an error code.
+struct IgnorePipe {
+  struct sigaction old;
+  IgnorePipe() {
+    struct sigaction ign;
+    std::memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    ::sigaction(SIGPIPE, &ign, &old);
+  }
+  ~IgnorePipe() { ::sigaction(SIGPIPE, &old, nullptr); }
+};
+
+}  // namespace
 
 QueueClient::~QueueClient() {
   if (pid_ > 0) {
@@ -26,13 +52,16 @@ QueueClient::~QueueClient() {
 }
 
 bool QueueClient::open(char const* program, bool ignore_env) {
-  std::string prog;
-  if (program)
-    prog = program;
-  else if (char const* q = ignore_env ? nullptr : getenv("QMAILQUEUE"); q && *q)
-    prog = q;
-  else
-    prog = conf::program("qmail-queue");
+  buf_.clear();
+  write_failed_ = source_failed_ = false;
+  sock_.reset();
+  if (program) return start_exec(program);
+  if (char const* q = ignore_env ? nullptr : getenv("QMAILQUEUE"); q && *q) return start_exec(q);
+  mode_ = Mode::pending;
+  return true;
+}
+
+bool QueueClient::start_exec(std::string const& prog) {
   int m[2], e[2];
   if (::pipe2(m, O_CLOEXEC) < 0) return false;
   if (::pipe2(e, O_CLOEXEC) < 0) {
@@ -56,22 +85,73 @@ bool QueueClient::open(char const* program, bool ignore_env) {
   ::close(e[0]);
   msg_.reset(m[1]);
   env_.reset(e[1]);
-  buf_.clear();
-  write_failed_ = false;
+  mode_ = Mode::exec;
   return true;
 }
 
-void QueueClient::flush() {
-  if (!buf_.empty() && !write_failed_ && !write_all(msg_.get(), buf_)) write_failed_ = true;
-  buf_.clear();
+// The queue qmail-queue would choose for this head, and its qmail-queued.
+bool QueueClient::connect_queued() {
+  Choice choice;
+  int code;
+  if (!choose_queue(buf_, &choice, &code)) return false;
+  std::string path = inject_socket(choice.dir);
+  struct sockaddr_un sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return false;
+  std::memcpy(sa.sun_path, path.c_str(), path.size());
+  Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s.ok() || ::connect(s.get(), reinterpret_cast<struct sockaddr*>(&sa), sizeof sa) < 0)
+    return false;
+  sock_ = std::move(s);
+  mode_ = Mode::socket;
+  return true;
+}
+
+// Decides where the message goes, once the head is known.
+void QueueClient::resolve() {
+  if (mode_ != Mode::pending) return;
+  if (!connect_queued() && !start_exec(conf::program("qmail-queue"))) {
+    write_failed_ = true;
+    mode_ = Mode::none;
+    return;
+  }
+  std::string head;
+  head.swap(buf_);
+  send(head);
+}
+
+void QueueClient::send(std::string_view s) {
+  if (write_failed_ || s.empty()) return;
+  IgnorePipe guard;
+  if (mode_ == Mode::exec) {
+    if (!write_all(msg_.get(), s)) write_failed_ = true;
+    return;
+  }
+  if (mode_ != Mode::socket) {
+    write_failed_ = true;
+    return;
+  }
+  while (!s.empty()) {
+    uint32_t n = uint32_t(s.size() < wire::kMaxChunk ? s.size() : wire::kMaxChunk);
+    std::string hdr;
+    wire::put_chunk_header(&hdr, n);
+    if (!write_all(sock_.get(), hdr) || !write_all(sock_.get(), s.data(), n)) {
+      write_failed_ = true;
+      return;
+    }
+    s.remove_prefix(n);
+  }
 }
 
 void QueueClient::put(std::string_view s) {
   if (write_failed_) return;
-  if (buf_.size() + s.size() > (1 << 16)) {
-    flush();
-    if (s.size() > (1 << 16)) {
-      if (!write_failed_ && !write_all(msg_.get(), s)) write_failed_ = true;
+  if (buf_.size() + s.size() > kHead) {
+    resolve();
+    send(buf_);
+    buf_.clear();
+    if (s.size() > kHead) {
+      send(s);
       return;
     }
   }
@@ -84,7 +164,7 @@ void QueueClient::put_fd(int fd) {
     ssize_t r = ::read(fd, b, sizeof b);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
-      if (r < 0) write_failed_ = true;
+      if (r < 0) source_failed_ = true;
       return;
     }
     put(std::string_view(b, size_t(r)));
@@ -92,27 +172,25 @@ void QueueClient::put_fd(int fd) {
 }
 
 int QueueClient::close(std::string_view sender, std::vector<std::string> const& rcpts) {
-  // SIGPIPE would kill us if qmail-queue exits early: report its code instead.
-  struct sigaction ign, old;
-  ign.sa_handler = SIG_IGN;
-  sigemptyset(&ign.sa_mask);
-  ign.sa_flags = 0;
-  ::sigaction(SIGPIPE, &ign, &old);
-  flush();
+  resolve();
+  send(buf_);
+  buf_.clear();
+  std::string env;
+  put_record(&env, 'F', sender);
+  for (auto const& r : rcpts) put_record(&env, 'T', r);
+  env.push_back('\0');
+  // mode_ stays as it was until the next open(): pid() still names the queuer.
+  return mode_ == Mode::socket ? close_socket(env) : mode_ == Mode::exec ? close_exec(env) : 120;
+}
+
+int QueueClient::close_exec(std::string const& env) {
+  IgnorePipe guard;
   msg_.reset();
   // The envelope is what makes qmail-queue commit: a message that did not get
-  // through whole (a write error, or put_fd could not read its source) gets
-  // none, so qmail-queue exits 54 and queues nothing.
+  // through whole gets none, so qmail-queue exits 54 and queues nothing.
   bool env_ok = false;
-  if (!write_failed_) {
-    std::string env;
-    put_record(&env, 'F', sender);
-    for (auto const& r : rcpts) put_record(&env, 'T', r);
-    env.push_back('\0');
-    env_ok = write_all(env_.get(), env);
-  }
+  if (!write_failed_ && !source_failed_) env_ok = write_all(env_.get(), env);
   env_.reset();
-  ::sigaction(SIGPIPE, &old, nullptr);
   int st;
   pid_t p;
   while ((p = ::waitpid(pid_, &st, 0)) < 0 && errno == EINTR) {
@@ -121,8 +199,33 @@ int QueueClient::close(std::string_view sender, std::vector<std::string> const& 
   if (p < 0) return qq::bug;
   if (!WIFEXITED(st)) return qq::bug;
   int code = WEXITSTATUS(st);
-  if (code == 0 && (write_failed_ || !env_ok)) return qq::read;
+  if (code == 0 && (write_failed_ || source_failed_ || !env_ok)) return qq::read;
   return code;
+}
+
+int QueueClient::close_socket(std::string const& env) {
+  Fd s = std::move(sock_);
+  if (source_failed_) return qq::read;  // closing without the end: qmail-queued drops it
+  if (!write_failed_) {
+    IgnorePipe guard;
+    std::string end;
+    wire::put_chunk_header(&end, 0);
+    end += env;
+    if (!write_all(s.get(), end)) write_failed_ = true;
+  }
+  // The answer, even after a write error: qmail-queued may have refused early.
+  ::shutdown(s.get(), SHUT_WR);
+  std::string line;
+  char c;
+  while (line.size() < 16) {
+    ssize_t r = ::read(s.get(), &c, 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0 || c == '\n') break;
+    line.push_back(c);
+  }
+  uint64_t code;
+  if (!scan_u64(line, &code) || code > 255) return write_failed_ ? qq::write : qq::bug;
+  return int(code);
 }
 
 }  // namespace qf::queue

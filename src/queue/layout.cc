@@ -1,6 +1,7 @@
 // ISC license.
 #include "queue/layout.h"
 
+#include <errno.h>
 #include <sys/stat.h>
 
 #include "conf/paths.h"
@@ -89,11 +90,14 @@ std::string Layout::pid_file(pid_t pid, uint64_t time, unsigned seq) const {
 
 bool layout_matches(Layout const& q) {
   struct stat st;
-  // No mess/ at all is not a disagreement: the injection reports it (exit 64).
+  // Only a definite disagreement counts. No mess/ at all, or directories we
+  // may not look into, are left to the injection itself to report (6x).
   if (::stat(q.dir(Dir::mess).c_str(), &st) < 0) return true;
-  if (::stat(q.subdir(Dir::mess, q.split() - 1).c_str(), &st) < 0) return false;
+  if (::stat(q.subdir(Dir::mess, q.split() - 1).c_str(), &st) < 0) return errno == EACCES;
   if (::stat(q.subdir(Dir::mess, q.split()).c_str(), &st) == 0) return false;
+  if (errno == EACCES) return true;
   bool todo_split = ::stat(q.subdir(Dir::todo, 0).c_str(), &st) == 0;
+  if (!todo_split && errno == EACCES) return true;
   return todo_split == q.bigtodo();
 }
 

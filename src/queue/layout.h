@@ -46,9 +46,10 @@ std::span<DirSpec const> dir_specs();
 DirSpec const& spec(Dir d);
 /// Every file in lock/.
 std::span<LockSpec const> lock_specs();
-/// Owner and mode of the queue root.
+/// Owner and mode of the queue root. o+x (qmail has 0750) lets any client reach
+/// qmail-queued's socket, <queue>/inject.sock; every subdirectory stays closed.
 inline constexpr conf::User kRootOwner = conf::User::qmailq;
-inline constexpr mode_t kRootMode = 0750;
+inline constexpr mode_t kRootMode = 0751;
 /// The group of every queue directory and file.
 inline constexpr conf::Group kGroup = conf::Group::qmail;
 

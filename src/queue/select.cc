@@ -54,7 +54,9 @@ bool inside_base(std::string const& dir) {
 // without the file (made by an older queue-fix) is taken without a lock.
 bool lock_for_injection(std::string const& dir, Fd* out) {
   Fd fd(::open((dir + "/lock/drain").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd.ok()) return errno == ENOENT;
+  // EACCES: a client such as qmail-smtpd (qmaild) cannot reach lock/; the
+  // queue's qmail-queued or qmail-queue takes the lock for it.
+  if (!fd.ok()) return errno == ENOENT || errno == EACCES;
   if (::flock(fd.get(), LOCK_SH | LOCK_NB) < 0) return false;
   *out = std::move(fd);
   return true;

@@ -498,8 +498,8 @@ void Send::start_bounce(uint64_t id, std::string const& sender) {
   if (pid == 0) {
     SignalPipe::undo_in_child();
     ::close(p[0]);
-    // Our fds 0-8 are the daemons' pipes: the injector must not keep them open.
-    for (int fd = 0; fd <= 8; fd++) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    // Our fds 0-9 are the daemons' pipes: the injector must not keep them open.
+    for (int fd = 0; fd <= 9; fd++) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     pid_t qp = 0;
     int code = bounce_inject(q_, id, sender, bcfg_, ::time(nullptr), &qp);
     std::string out = fmt_u64(uint64_t(qp)) + " " + fmt_u64(uint64_t(code)) + "\n";

@@ -147,6 +147,10 @@ int qmail_start(int argc, char** argv) {
         {conf::program("qmail-clean")});
   child({{totodo.r, 0}, {fromtodo.w, 1}, {toclean2.w, 2}, {fromclean2.r, 3}}, send, priv,
         {conf::program("todo-proc")});
+  // qmail-queued (as qmailq, like qmail-clean) leaves when qmail-send's fd 9 closes.
+  Pipe life = make_pipe();
+  child({{life.r, 0}, {err, 2}}, clean, priv, {conf::program("qmail-queued")});
+  ::close(life.r);
 
   place_fds({{logfd, 0},
              {tolspawn.w, 1},
@@ -156,7 +160,8 @@ int qmail_start(int argc, char** argv) {
              {toclean.w, 5},
              {fromclean.r, 6},
              {totodo.w, 7},
-             {fromtodo.r, 8}});
+             {fromtodo.r, 8},
+             {life.w, 9}});
   become(send, priv);
   exec({conf::program("qmail-send")}, false);
 }

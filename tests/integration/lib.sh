@@ -128,3 +128,20 @@ minject() {
 }
 # base_empty dir: no message left in any queue of the set.
 base_empty() { [ -z "$(find "$1"/base/queue*/mess "$1"/base/queue*/todo "$1"/base/queue*/info -type f 2>/dev/null | head -n 1)" ]; }
+
+# stop_daemontools svscan-pid service-dir...: svscan goes first (it would
+# restart a supervise that exits), then each service is marked down, stopped
+# and its supervise (and its log's) told to exit; waits until they are gone.
+stop_daemontools() {
+  _sv=$1; shift
+  kill "$_sv" 2>/dev/null
+  wait "$_sv" 2>/dev/null
+  for _s in "$@"; do
+    touch "$_s/down" "$_s/log/down" 2>/dev/null
+    svc -dx "$_s" "$_s/log" 2>/dev/null
+  done
+  for _s in "$@"; do
+    wait_for 20 sh -c "! svok '$_s' 2>/dev/null && ! svok '$_s/log' 2>/dev/null" ||
+      echo "warning: supervise of $_s did not exit" >&2
+  done
+}

@@ -9,7 +9,7 @@ mkdir "$T/service"; mv "$T/all/qscheduler" "$T/service/"
 S=$T/service/qscheduler
 svscan "$T/service" > /dev/null 2>&1 &
 SV=$!
-stop_sv() { svc -dx "$S" "$S/log" 2>/dev/null; sleep 1; kill $SV 2>/dev/null; }
+stop_sv() { stop_daemontools "$SV" "$S"; }
 on_exit stop_sv
 two() { [ "$(active_queues "$I")" = 2 ]; }
 wait_for 20 two || fail "qscheduler under supervise: $(cat "$S/log/main/current" 2>/dev/null | tail -5)"
@@ -28,7 +28,7 @@ svc -h "$S"
 reread() { [ "$(grep -c 'status: local 0/4 ' "$S/log/main/current")" -ge 2 ]; }
 wait_for 10 reread || fail "HUP not forwarded to both queues"
 ok "svc -h forwarded to every queue"
-svc -dx "$S" "$S/log"
+stop_daemontools "$SV" "$S"
 gone() { ! QMAILHOME=$I QUEUE_BASE=$I/base "$BIN/qscheduler" -l >/dev/null 2>&1; }
 wait_for 20 gone || fail "qscheduler still running after svc -d"
 

@@ -13,13 +13,7 @@ S=$T/service/qmail-send
 LOG=$S/log/main/current
 svscan "$T/service" > "$T/svscan.log" 2>&1 &
 SVSCAN=$!
-stop_svscan() {
-  svc -dx "$S" "$S/log" 2>/dev/null
-  sleep 0.5
-  kill "$SVSCAN" 2>/dev/null
-  wait "$SVSCAN" 2>/dev/null
-  pkill -f "$T/" 2>/dev/null
-}
+stop_svscan() { stop_daemontools "$SVSCAN" "$S"; }
 on_exit stop_svscan
 sendpid() { svstat "$S" | sed -n 's/.*up (pid \([0-9]*\)).*/\1/p'; }
 up() { [ -n "$(sendpid)" ]; }

@@ -56,7 +56,7 @@ TEST_CASE("queue-fix: creates a whole queue, then finds nothing to do", "[fix]")
   Run first = fix(q);
   CHECK_FALSE(first.res.failed);
   CHECK(first.res.changes == dry.res.changes);
-  CHECK(mode_of(q.root()) == 0750);
+  CHECK(mode_of(q.root()) == 0751);
   CHECK(mode_of(q.subdir(Dir::mess, 6)) == 0750);
   CHECK(mode_of(q.subdir(Dir::remote, 0)) == 0700);
   CHECK(access(q.subdir(Dir::mess, 7).c_str(), F_OK) != 0);
