@@ -127,11 +127,17 @@ sys_smtp_start() {
     postfix) SMTP_PORT=$PF_SMTP_PORT ;;
     qfleet)
       _u=$(qf_smtpd_user)
-      # the environment goes to tcpserver, which passes it on: no env exec
-      # per connection
-      env $(qf_env "$QF") tcpserver -q -H -R -l "mx.$BENCH_DOMAIN" \
-        -u "$(id -u "$_u")" -g "$(id -g "$_u")" 127.0.0.1 "$QF_SMTP_PORT" "$QF_BIN/qmail-smtpd" \
-        > "$QF/smtpd.log" 2>&1 9>&- &
+      # qmail-smtpd's own listener (-L: a fork per connection, no exec) unless
+      # BENCH_QF_SMTPD=tcpserver; the environment is passed on either way.
+      if [ "${BENCH_QF_SMTPD:-listener}" = tcpserver ]; then
+        env $(qf_env "$QF") tcpserver -q -H -R -l "mx.$BENCH_DOMAIN" \
+          -u "$(id -u "$_u")" -g "$(id -g "$_u")" 127.0.0.1 "$QF_SMTP_PORT" "$QF_BIN/qmail-smtpd" \
+          > "$QF/smtpd.log" 2>&1 9>&- &
+      else
+        env $(qf_env "$QF") "$QF_BIN/qmail-smtpd" -L -c 40 -l "mx.$BENCH_DOMAIN" \
+          -u "$(id -u "$_u")" -g "$(id -g "$_u")" 127.0.0.1 "$QF_SMTP_PORT" \
+          > "$QF/smtpd.log" 2>&1 9>&- &
+      fi
       QF_SMTPD_PID=$!
       BENCH_PIDS="$BENCH_PIDS $QF_SMTPD_PID"
       wait_for 10 port_listening "$QF_SMTP_PORT" || die "tcpserver did not listen on $QF_SMTP_PORT"
