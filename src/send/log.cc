@@ -51,9 +51,15 @@ std::string log_bounce_msg(uint64_t id, uint64_t qp) {
 }
 
 void Logger::line(std::string_view l) {
-  std::string s(l);
-  s.push_back('\n');
-  write_all(fd_, s);
+  buf_.append(l);
+  buf_.push_back('\n');
+  if (buf_.size() > (1 << 14)) flush();
+}
+
+void Logger::flush() {
+  if (buf_.empty()) return;
+  write_all(fd_, buf_);
+  buf_.clear();
 }
 
 }  // namespace qf::send

@@ -26,15 +26,20 @@ std::string log_end_msg(uint64_t id);
 std::string log_bounce_msg(uint64_t id, uint64_t qp);
 
 /// Writes whole lines to an fd (blocking: a stuck logger stops qmail-send, as in
-/// qmail, rather than losing lines).
+/// qmail, rather than losing lines). Lines are gathered and written together
+/// by flush(), which the event loop calls before it waits; a line is never split.
 class Logger {
  public:
   explicit Logger(int fd = 0) : fd_(fd) {}
-  /// Writes line plus a newline in one write(2).
+  ~Logger() { flush(); }
+  /// Queues line plus a newline (written at once past 16 KiB queued).
   void line(std::string_view line);
+  /// Writes what is queued.
+  void flush();
 
  private:
   int fd_;
+  std::string buf_;
 };
 
 }  // namespace qf::send

@@ -435,16 +435,17 @@ void Send::finish(uint64_t id) {
   for (int c = 0; c < kChannels; c++)
     if (jobs_.count(key(id, Channel(c))) || exists(q_.path(kChanDir[c], id))) return;
   if (exists(q_.path(Dir::todo, id))) return;
-  std::string sender;
-  time_t birth;
-  if (!read_info(q_, id, &sender, &birth)) {
-    if (errno == ENOENT) return;
-    log_.line("warning: unable to read " + q_.path(Dir::info, id) + "; will try again later");
-    done_timers_.emplace(now + kSysfail, id);
-    return;
-  }
   std::string bfn = q_.path(Dir::bounce, id);
   if (exists(bfn)) {
+    // The sender (info/N) matters only for a bounce.
+    std::string sender;
+    time_t birth;
+    if (!read_info(q_, id, &sender, &birth)) {
+      if (errno == ENOENT) return;
+      log_.line("warning: unable to read " + q_.path(Dir::info, id) + "; will try again later");
+      done_timers_.emplace(now + kSysfail, id);
+      return;
+    }
     if (bounce_kind(sender) == BounceKind::discard) {
       log_.line("triple bounce: discarding bounce/" + fmt_u64(id));
       if (::unlink(bfn.c_str()) < 0) {
@@ -663,7 +664,10 @@ bool Send::can_exit() const {
 }
 
 int Send::run() {
-  if (!startup()) return ex::temp;
+  if (!startup()) {
+    log_.flush();
+    return ex::temp;
+  }
   bool x_sent = false;
   for (;;) {
     time_t now = ::time(nullptr);
@@ -730,6 +734,7 @@ int Send::run() {
     }
     if (slot_) wake = std::min(wake, now + 10);  // keep the heartbeat fresh when idle
     int64_t ms = wake <= now ? 0 : int64_t(wake - now) * 1000 + 10;
+    log_.flush();
     if (wait_fds(x.data(), unsigned(x.size()), ms) < 0) {
       log_.line("warning: trouble in iopause");
       continue;
@@ -812,6 +817,7 @@ int Send::run() {
     slot_->send_pid.store(0);
   }
   log_.line("status: exiting");
+  log_.flush();
   return exitcode_;
 }
 
