@@ -15,7 +15,7 @@ char const* PROG = "qmail-smtpd";
 namespace {
 constexpr char kUsage[] =
     "qmail-smtpd\n"
-    "       qmail-smtpd -L [ -c max ] [ -u uid -g gid ] [ -l localname ] host port";
+    "       qmail-smtpd -L [ -c max ] [ -m maxuse ] [ -i maxidle ] [ -u uid -g gid ] [ -l localname ] host port";
 }
 
 int main(int argc, char** argv) {
@@ -32,13 +32,21 @@ int main(int argc, char** argv) {
   smtpd::ListenOptions o;
   bool listen = false, have_uid = false, have_gid = false;
   int opt;
-  while ((opt = getopt(argc, argv, "Lc:u:g:l:")) != -1) {
+  while ((opt = getopt(argc, argv, "Lc:m:i:u:g:l:")) != -1) {
     uint64_t n;
     switch (opt) {
       case 'L': listen = true; break;
       case 'c':
         if (!scan_u64(optarg, &n) || n < 1 || n > 100000) die_usage(kUsage);
         o.max = unsigned(n);
+        break;
+      case 'm':
+        if (!scan_u64(optarg, &n) || n < 1 || n > 1000000) die_usage(kUsage);
+        o.max_use = unsigned(n);
+        break;
+      case 'i':
+        if (!scan_u64(optarg, &n) || n < 1 || n > 86400) die_usage(kUsage);
+        o.max_idle = unsigned(n);
         break;
       case 'u':
         if (!scan_u64(optarg, &n)) die_usage(kUsage);

@@ -120,27 +120,33 @@ sys_log() { case $1 in postfix) echo "$PF/maillog" ;; qfleet) echo "$QF/log" ;; 
 sys_queue_empty() { case $1 in postfix) pf_queue_empty "$PF" ;; qfleet) qf_queue_empty "$QF" ;; esac; }
 
 # sys_smtp_start system: the system's SMTP ingress on 127.0.0.1 (Postfix:
-# its smtpd, already up with the instance; qfleet: qmail-smtpd under
-# tcpserver, as qmailq, see lib/qfleet.sh). Sets SMTP_PORT.
+# its smtpd, already up with the instance; qfleet: qmail-smtpd -L, or under
+# tcpserver with BENCH_QF_SMTPD=tcpserver, as qmailq, see lib/qfleet.sh).
+# Sets SMTP_PORT and records the ingress in the report's header.
 sys_smtp_start() {
   case $1 in
-    postfix) SMTP_PORT=$PF_SMTP_PORT ;;
+    postfix)
+      echo "SMTP ingress Postfix: smtpd → cleanup (long-lived, master(8) defaults)" >> "$S/injectors"
+      SMTP_PORT=$PF_SMTP_PORT ;;
     qfleet)
       _u=$(qf_smtpd_user)
-      # qmail-smtpd's own listener (-L: a fork per connection, no exec) unless
+      # qmail-smtpd's own listener (-L: reused workers, no fork or exec per
+      # connection) unless
       # BENCH_QF_SMTPD=tcpserver; the environment is passed on either way.
       if [ "${BENCH_QF_SMTPD:-listener}" = tcpserver ]; then
+        echo "SMTP ingress qfleet: tcpserver → qmail-smtpd (fork+exec per connection, as $_u) → qmail-queued" >> "$S/injectors"
         env $(qf_env "$QF") tcpserver -q -H -R -l "mx.$BENCH_DOMAIN" \
           -u "$(id -u "$_u")" -g "$(id -g "$_u")" 127.0.0.1 "$QF_SMTP_PORT" "$QF_BIN/qmail-smtpd" \
           > "$QF/smtpd.log" 2>&1 9>&- &
       else
+        echo "SMTP ingress qfleet: qmail-smtpd -L (pool of reused workers, as $_u) → qmail-queued" >> "$S/injectors"
         env $(qf_env "$QF") "$QF_BIN/qmail-smtpd" -L -c 40 -l "mx.$BENCH_DOMAIN" \
           -u "$(id -u "$_u")" -g "$(id -g "$_u")" 127.0.0.1 "$QF_SMTP_PORT" \
           > "$QF/smtpd.log" 2>&1 9>&- &
       fi
       QF_SMTPD_PID=$!
       BENCH_PIDS="$BENCH_PIDS $QF_SMTPD_PID"
-      wait_for 10 port_listening "$QF_SMTP_PORT" || die "tcpserver did not listen on $QF_SMTP_PORT"
+      wait_for 10 port_listening "$QF_SMTP_PORT" || die "qmail-smtpd did not listen on $QF_SMTP_PORT"
       SMTP_PORT=$QF_SMTP_PORT ;;
   esac
 }
@@ -175,7 +181,7 @@ a_injector() {
     qfleet)
       _u=$(qf_client_user)
       if [ -x "$QF_BIN/qmail-inject" ]; then
-        INJ_MODE="qfleet: bin/qmail-inject (as $_u) → qmail-queue"
+        INJ_MODE="qfleet: bin/qmail-inject (as $_u) → qmail-queued (inject.sock; qmail-queue when it is down)"
         INJ_CMD="setuidgid $_u env $(qf_env "$QF") $(tool cmd-loop) 4 $N $S/msg.local $QF_BIN/qmail-inject -f$BENCH_SENDER $BENCH_RCPT"
       else
         INJ_MODE="qfleet: bin/qmail-queue through bench/tools/inject-loop (as $_u; bin/qmail-inject missing: no header processing)"

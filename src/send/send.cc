@@ -809,7 +809,6 @@ int Send::run() {
     // Highest index first: bounce_output erases its entry.
     std::sort(bouncer_ready.rbegin(), bouncer_ready.rend());
     for (size_t i : bouncer_ready) bounce_output(i);
-    reap_children();
   }
   if (slot_) {
     slot_->lused.store(0);

@@ -3,8 +3,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -12,6 +14,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
+#include <new>
 
 #include "smtpd/server.h"
 #include "sys/exitcodes.h"
@@ -38,14 +42,16 @@ std::string ip_text(struct sockaddr_storage const& ss, uint16_t* port) {
   return buf;
 }
 
-void session(int fd, ListenOptions const& o) {
+// tcpserver's variables for the session on fd, which qmail-smtpd reads (-H -R:
+// no name lookups). Every worker sets all of them before each session, so
+// nothing of one client is left for the next.
+void session_env(int fd, ListenOptions const& o) {
   struct sockaddr_storage local, remote;
   socklen_t ll = sizeof local, rl = sizeof remote;
   uint16_t lport = 0, rport = 0;
   std::string lip, rip;
   if (::getsockname(fd, reinterpret_cast<struct sockaddr*>(&local), &ll) == 0) lip = ip_text(local, &lport);
   if (::getpeername(fd, reinterpret_cast<struct sockaddr*>(&remote), &rl) == 0) rip = ip_text(remote, &rport);
-  // tcpserver's variables, which qmail-smtpd reads (-H -R: no name lookups).
   ::setenv("PROTO", "TCP", 1);
   ::setenv("TCPLOCALIP", lip.c_str(), 1);
   ::setenv("TCPLOCALPORT", fmt_u64(lport).c_str(), 1);
@@ -53,7 +59,61 @@ void session(int fd, ListenOptions const& o) {
   ::setenv("TCPREMOTEPORT", fmt_u64(rport).c_str(), 1);
   if (!o.local_host.empty() && o.local_host != "0")
     ::setenv("TCPLOCALHOST", o.local_host.c_str(), 1);
-  _exit(serve(fd, fd));
+}
+
+// What a worker tells the listener: it took a client (busy) or is free again.
+// Eight bytes, so every note is one atomic pipe write.
+struct Note {
+  pid_t pid;
+  int32_t busy;
+};
+
+void note(int fd, bool busy) {
+  Note n = {::getpid(), busy ? 1 : 0};
+  (void)!::write(fd, &n, sizeof n);
+}
+
+volatile sig_atomic_t g_term = 0;
+void on_term(int) { g_term = 1; }
+
+// A worker: waits for a client on the shared socket, serves it, and starts
+// over. TERM is blocked while a session runs and taken only in the wait, so a
+// stopping listener never cuts a session short.
+[[noreturn]] void worker(int ls, int status, ListenOptions const& o) {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_term;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  sigset_t term, open;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &term, &open);
+  sigdelset(&open, SIGTERM);
+  unsigned served = 0;
+  for (;;) {
+    if (g_term) _exit(ex::ok);
+    struct pollfd p = {ls, POLLIN, 0};
+    struct timespec idle = {time_t(o.max_idle), 0};
+    int n = ::ppoll(&p, 1, &idle, &open);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) _exit(ex::ok);  // no client for max_idle seconds
+    if (n < 0) _exit(ex::temp);
+    // Every idle worker wakes; one gets the client, the others EAGAIN.
+    int fd = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    note(status, true);
+    session_env(fd, o);
+    try {
+      serve(fd, fd);
+    } catch (std::bad_alloc const&) {
+      write_all(fd, "421 out of memory (#4.3.0)\r\n");
+      _exit(ex::temp);
+    }
+    ::close(fd);
+    if (++served >= o.max_use) _exit(ex::ok);
+    note(status, false);
+  }
 }
 
 }  // namespace
@@ -85,39 +145,68 @@ int listen_and_serve(ListenOptions const& o) {
     die_sys(ex::temp, "unable to bind ", addr.c_str(), ":", o.port.c_str());
   if (o.drop && (::setgroups(1, &o.gid) < 0 || ::setgid(o.gid) < 0 || ::setuid(o.uid) < 0))
     die_sys(ex::temp, "unable to switch to uid ", fmt_u64(o.uid).c_str());
+  // Workers' notes. The listener keeps the write end too, so the pipe never
+  // reads as closed while no worker runs.
+  int sp[2];
+  if (::pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0) die_sys(ex::temp, "unable to create pipe");
+  Fd status_r(sp[0]), status_w(sp[1]);
   SignalPipe sig;
   if (!sig.init({SIGCHLD, SIGTERM})) die_sys(ex::temp, "unable to trap signals");
-  unsigned children = 0;
+  std::map<pid_t, bool> workers;  // pid -> busy
+  unsigned idle = 0;
   bool stop = false;
   for (;;) {
-    iopause_fd x[2] = {{sig.fd(), IOPAUSE_READ, 0}, {s.get(), IOPAUSE_READ, 0}};
-    bool take = !stop && children < o.max;
-    wait_fds(x, take ? 2 : 1, -1);
+    // The socket is watched only when no worker is free to take a client.
+    bool spawn = !stop && idle == 0 && workers.size() < o.max;
+    iopause_fd x[3] = {{sig.fd(), IOPAUSE_READ, 0},
+                       {status_r.get(), IOPAUSE_READ, 0},
+                       {s.get(), IOPAUSE_READ, 0}};
+    wait_fds(x, spawn ? 3 : 2, -1);
     int sg;
     while ((sg = sig.next()) > 0) {
-      if (sg == SIGTERM) stop = true;
+      if (sg == SIGTERM && !stop) {
+        stop = true;
+        for (auto const& w : workers) ::kill(w.first, SIGTERM);
+      }
       if (sg == SIGCHLD) {
         int st;
-        while (::waitpid(-1, &st, WNOHANG) > 0) children--;
+        pid_t p;
+        while ((p = ::waitpid(-1, &st, WNOHANG)) > 0) {
+          auto it = workers.find(p);
+          if (it == workers.end()) continue;
+          if (!it->second) idle--;
+          workers.erase(it);
+        }
       }
     }
+    Note n[64];
+    ssize_t r;
+    while ((r = ::read(status_r.get(), n, sizeof n)) > 0)
+      for (size_t i = 0; i < size_t(r) / sizeof(Note); i++) {
+        auto it = workers.find(n[i].pid);
+        if (it == workers.end() || it->second == bool(n[i].busy)) continue;
+        it->second = n[i].busy;
+        if (it->second) idle--;
+        else idle++;
+      }
     if (stop) {
-      if (!children) return ex::ok;
+      if (workers.empty()) return ex::ok;
       continue;
     }
-    if (!take || !x[1].revents) continue;
-    while (children < o.max) {
-      int fd = ::accept4(s.get(), nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) break;
-      pid_t p = ::fork();
-      if (p == 0) {
-        SignalPipe::undo_in_child();
-        s.reset();
-        session(fd, o);
-      }
-      ::close(fd);
-      if (p > 0) children++;
+    if (!spawn || !x[2].revents) continue;
+    pid_t p = ::fork();
+    if (p == 0) {
+      SignalPipe::undo_in_child();
+      status_r.reset();
+      worker(s.get(), status_w.get(), o);
     }
+    if (p < 0) {
+      warn_sys("unable to fork");
+      ::sleep(1);
+      continue;
+    }
+    workers[p] = false;
+    idle++;
   }
 }
 
