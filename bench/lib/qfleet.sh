@@ -68,6 +68,15 @@ qf_env() {
     echo "QMAILHOME=$1 QUEUEDIR=$1/queue"
   fi
   [ "${BENCH_EMBEDDED:-0}" = 1 ] && echo " QFLEET_EMBEDDED=1"
+  # BENCH_QF_QUEUED=0: every client execs qmail-queue (QMAILQUEUE wins over
+  # qmail-queued's socket), to measure what qmail-queued buys.
+  [ "${BENCH_QF_QUEUED:-1}" = 0 ] && echo " QMAILQUEUE=$QF_BIN/qmail-queue"
+  return 0
+}
+# qf_queue_path: how a qfleet client's message reaches the queue (report text).
+qf_queue_path() {
+  if [ "${BENCH_QF_QUEUED:-1}" = 0 ]; then echo "qmail-queue (exec per message, BENCH_QF_QUEUED=0)"
+  else echo "qmail-queued (inject.sock; qmail-queue when it is down)"; fi
 }
 
 # qf_create DIR: control files, users/assign, the home and the queue

@@ -131,16 +131,19 @@ sys_smtp_start() {
     qfleet)
       _u=$(qf_smtpd_user)
       # qmail-smtpd's own listener (-L: reused workers, no fork or exec per
-      # connection) unless
-      # BENCH_QF_SMTPD=tcpserver; the environment is passed on either way.
+      # connection) unless BENCH_QF_SMTPD=tcpserver; the environment is
+      # passed on either way.
       if [ "${BENCH_QF_SMTPD:-listener}" = tcpserver ]; then
-        echo "SMTP ingress qfleet: tcpserver → qmail-smtpd (fork+exec per connection, as $_u) → qmail-queued" >> "$S/injectors"
+        echo "SMTP ingress qfleet: tcpserver → qmail-smtpd (fork+exec per connection, as $_u) → $(qf_queue_path)" >> "$S/injectors"
         env $(qf_env "$QF") tcpserver -q -H -R -l "mx.$BENCH_DOMAIN" \
           -u "$(id -u "$_u")" -g "$(id -g "$_u")" 127.0.0.1 "$QF_SMTP_PORT" "$QF_BIN/qmail-smtpd" \
           > "$QF/smtpd.log" 2>&1 9>&- &
       else
-        echo "SMTP ingress qfleet: qmail-smtpd -L (pool of reused workers, as $_u) → qmail-queued" >> "$S/injectors"
-        env $(qf_env "$QF") "$QF_BIN/qmail-smtpd" -L -c 40 -l "mx.$BENCH_DOMAIN" \
+        # BENCH_QF_SMTPD=fork: -m 1, a fresh worker (a fork) per connection.
+        _m=100 _how="pool of reused workers"
+        [ "${BENCH_QF_SMTPD:-listener}" = fork ] && _m=1 _how="-m 1: a fork per connection"
+        echo "SMTP ingress qfleet: qmail-smtpd -L ($_how, as $_u) → $(qf_queue_path)" >> "$S/injectors"
+        env $(qf_env "$QF") "$QF_BIN/qmail-smtpd" -L -c 40 -m $_m -l "mx.$BENCH_DOMAIN" \
           -u "$(id -u "$_u")" -g "$(id -g "$_u")" 127.0.0.1 "$QF_SMTP_PORT" \
           > "$QF/smtpd.log" 2>&1 9>&- &
       fi
@@ -181,7 +184,7 @@ a_injector() {
     qfleet)
       _u=$(qf_client_user)
       if [ -x "$QF_BIN/qmail-inject" ]; then
-        INJ_MODE="qfleet: bin/qmail-inject (as $_u) → qmail-queued (inject.sock; qmail-queue when it is down)"
+        INJ_MODE="qfleet: bin/qmail-inject (as $_u) → $(qf_queue_path)"
         INJ_CMD="setuidgid $_u env $(qf_env "$QF") $(tool cmd-loop) 4 $N $S/msg.local $QF_BIN/qmail-inject -f$BENCH_SENDER $BENCH_RCPT"
       else
         INJ_MODE="qfleet: bin/qmail-queue through bench/tools/inject-loop (as $_u; bin/qmail-inject missing: no header processing)"

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +44,22 @@ bool resolve_owners(Owners* out, std::string* err) {
 
 namespace {
 
+// Marks a new queue's root as the top of a directory hierarchy (chattr +T):
+// ext2/3/4 then place its directories in different block groups instead of
+// beside the root. Every file of a queue is created in one of them (pid/,
+// intd/, info/N, local/N, remote/N), so each directory allocates its inodes
+// from its own group: on ext4 without a journal an allocation skips every
+// inode freed in its group in the last few seconds, and with one group for
+// the whole queue that scan grows with the delivery rate. Only a hint: file
+// systems without the flag refuse it, and nothing depends on it.
+void mark_topdir(std::string const& p) {
+  Fd fd(::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK));
+  int flags = 0;
+  if (!fd.ok() || ::ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL)) return;
+  flags |= FS_TOPDIR_FL;
+  (void)::ioctl(fd.get(), FS_IOC_SETFLAGS, &flags);
+}
+
 std::string octal(mode_t m) {
   char buf[8];
   snprintf(buf, sizeof buf, "%04o", unsigned(m & 07777));
@@ -55,6 +73,9 @@ class Fixer {
   FixResult run() {
     ensure_dir(q_.root(), o_.owners.of(kRootOwner), kRootMode, true);
     if (res_.failed) return res_;
+    struct stat st;
+    if (!o_.dry_run && ::lstat(q_.dir(Dir::mess).c_str(), &st) < 0 && errno == ENOENT)
+      mark_topdir(q_.root());  // a new queue: before its directories exist
     for (DirSpec const& s : dir_specs()) {
       ensure_dir(q_.dir(s.dir), o_.owners.of(s.owner), s.mode, false);
       if (q_.is_split(s.dir))

@@ -64,3 +64,19 @@ else
   expect_eq "owner as user" "$(find "$Q" ! -user "$(id -u)" | wc -l)" 0
   ok "ordinary user owns everything"
 fi
+
+# A new queue's root is marked the top of a directory hierarchy (chattr +T),
+# so ext2/3/4 spread its directories over block groups; an existing queue's
+# root is left as it is. Only where the file system keeps the flag.
+mkdir "$T/attr"
+if chattr +T "$T/attr" 2>/dev/null && lsattr -d "$T/attr" >/dev/null 2>&1; then
+  "$BIN/queue-fix" -q "$T/new" || fail "queue-fix on a new queue"
+  lsattr -d "$T/new" | cut -d' ' -f1 | grep -q T || fail "new queue root not +T: $(lsattr -d "$T/new")"
+  "$BIN/queue-fix" -N "$T/new"; expect_eq "-N after +T" $? 0
+  mkdir -p "$T/old/mess"
+  "$BIN/queue-fix" -q "$T/old" || fail "queue-fix on an existing queue"
+  lsattr -d "$T/old" | cut -d' ' -f1 | grep -q T && fail "existing queue root marked +T"
+  ok "a new queue root is +T, an existing one untouched"
+else
+  echo "note: $T does not keep chattr +T; the top-directory check is skipped"
+fi
