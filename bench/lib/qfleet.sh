@@ -104,6 +104,9 @@ qf_create() {
     set -- $(qf_env "$_d")
     env "$@" "$QF_BIN/queue-fix" -q > "$_d/queue-fix.log" 2>&1
   else
+    # BENCH_QF_TOPDIR=0: queue-fix finds mess/ already there and leaves the
+    # root without +T, so the queue's directories share one block group.
+    [ "${BENCH_QF_TOPDIR:-1}" = 0 ] && mkdir -p "$_d/queue/mess"
     env $(qf_env "$_d") "$QF_BIN/queue-fix" -q "$_d/queue" > "$_d/queue-fix.log" 2>&1
   fi || { cat "$_d/queue-fix.log" >&2; die "bin/queue-fix in $_d failed"; }
   : > "$_d/log"
