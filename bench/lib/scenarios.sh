@@ -3,9 +3,9 @@
 #
 # Adding or finishing a scenario: write scn_X; for each system it can run,
 # check its programs (skip_note when one is missing: the report says so),
-# create the instance, then for each round r in 1..$ROUNDS run the systems
-# in alternation (round_order r) with one fresh measurement per system per
-# round, and record each with
+# create the instance, then let run_rounds call one fresh measurement per
+# system per round, the systems in alternation (round_order), and record
+# each with
 #     round_result X SYSTEM r SECONDS VALUE [INJECTION-SECONDS]
 # where VALUE is msgs/s (or seconds for a time scenario; see scn_unit).
 # bench/run turns the recorded rounds into medians, ratios and the table.
@@ -37,6 +37,21 @@ scn_commits() { case $1 in a|b|e) return 0 ;; *) return 1 ;; esac; }
 # round_order r: the systems of round r, alternating which goes first.
 round_order() {
   if [ $(($1 % 2)) = 1 ]; then echo "postfix qfleet"; else echo "qfleet postfix"; fi
+}
+
+# run_rounds dc|nodc command...: rounds 1..$ROUNDS; each measures the disk's
+# durable-commit limit first (dc), then runs "command... SYSTEM ROUND" for
+# each system of $systems, in round_order.
+run_rounds() {
+  _rr_dc=$1; shift
+  _rr=1
+  while [ $_rr -le "$ROUNDS" ]; do
+    [ "$_rr_dc" = dc ] && measure_dc
+    for _rr_sys in $(round_order $_rr); do
+      case " $systems " in *" $_rr_sys "*) "$@" "$_rr_sys" $_rr ;; esac
+    done
+    _rr=$((_rr + 1))
+  done
 }
 
 # round_result scenario system round seconds value [injection-seconds]
@@ -200,14 +215,7 @@ scn_a() {
   printf 'F%s\0T%s\0\0' "$BENCH_SENDER" "$BENCH_RCPT" > "$S/env.local"
   chmod 644 "$S/msg.local" "$S/env.local"
   for sys in $systems; do sys_create "$sys"; done
-  r=1
-  while [ $r -le "$ROUNDS" ]; do
-    measure_dc
-    for sys in $(round_order $r); do
-      case " $systems " in *" $sys "*) a_round "$sys" $r ;; esac
-    done
-    r=$((r + 1))
-  done
+  run_rounds dc a_round
   for sys in $systems; do sys_destroy "$sys"; done
 }
 
@@ -262,14 +270,7 @@ scn_b() {
   esac
   nonblank "$systems" || return 0
   for sys in $systems; do sys_create "$sys"; done
-  r=1
-  while [ $r -le "$ROUNDS" ]; do
-    measure_dc
-    for sys in $(round_order $r); do
-      case " $systems " in *" $sys "*) smtp_round b "$sys" $r ;; esac
-    done
-    r=$((r + 1))
-  done
+  run_rounds dc smtp_round b
   for sys in $systems; do sys_destroy "$sys"; done
 }
 
@@ -280,14 +281,7 @@ scn_e() {
   esac
   nonblank "$systems" || return 0
   for sys in $systems; do sys_create "$sys"; done
-  r=1
-  while [ $r -le "$ROUNDS" ]; do
-    measure_dc
-    for sys in $(round_order $r); do
-      case " $systems " in *" $sys "*) smtp_round e "$sys" $r ;; esac
-    done
-    r=$((r + 1))
-  done
+  run_rounds dc smtp_round e
   for sys in $systems; do sys_destroy "$sys"; done
 }
 
@@ -351,13 +345,7 @@ scn_c() {
   { printf 'F%s\0' "$BENCH_SENDER"; while read -r a; do printf 'T%s\0' "$a"; done < "$S/rcpts.c"; printf '\0'; } > "$S/env.sink"
   chmod 644 "$S/msg.sink" "$S/env.sink" "$S/rcpts.c"
   for sys in $systems; do sys_create "$sys"; done
-  r=1
-  while [ $r -le "$ROUNDS" ]; do
-    for sys in $(round_order $r); do
-      case " $systems " in *" $sys "*) c_round "$sys" $r ;; esac
-    done
-    r=$((r + 1))
-  done
+  run_rounds nodc c_round
   for sys in $systems; do sys_destroy "$sys"; done
 }
 
@@ -427,13 +415,7 @@ scn_d() {
   make_message "$S/msg.d" 2048 "$BENCH_SINK_RCPT"
   make_message "$S/msg.fresh" 2048 "rcpt@$D_FRESH_DOMAIN"
   chmod 644 "$S/msg.d" "$S/msg.fresh"
-  r=1
-  while [ $r -le "$ROUNDS" ]; do
-    for sys in $(round_order $r); do
-      case " $systems " in *" $sys "*) d_round "$sys" $r ;; esac
-    done
-    r=$((r + 1))
-  done
+  run_rounds nodc d_round
 }
 
 # d_inject system count message rcpt workers: the (a) injector loop.

@@ -24,6 +24,14 @@ is_root() { [ "$(id -u)" = 0 ]; }
 # expect_eq what got want
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
 
+# free_port: a TCP port of 20000-59999 that nothing listens on now.
+free_port() {
+  while :; do
+    _fp=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+    ss -Htln "sport = :$_fp" 2>/dev/null | grep -q . || { echo "$_fp"; return; }
+  done
+}
+
 # mkqueue dir [queue-fix args]: a fresh queue.
 mkqueue() { d=$1; shift; "$BIN/queue-fix" -q "$@" "$d" || fail "queue-fix $d"; }
 

@@ -14,12 +14,6 @@ echo example.org > "$T/control/rcpthosts"
 export QUEUEDIR=$Q CONFSPLIT=7 CONTROLDIR=$T/control QMAILQUEUE=$BIN/qmail-queue
 unset RELAYCLIENT DATABYTES TCPREMOTEIP TCPLOCALIP TCPLOCALHOST
 
-free_port() {
-  while :; do
-    p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-    ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
-  done
-}
 lpid=
 stop_listener() { [ -n "$lpid" ] && kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null; lpid=; }
 on_exit stop_listener

@@ -14,12 +14,6 @@ echo example.org > "$T/control/rcpthosts"
 export QUEUEDIR=$Q CONTROLDIR=$T/control QMAILQUEUE=$BIN/qmail-queue
 unset RELAYCLIENT DATABYTES
 
-free_port() {
-  while :; do
-    p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-    ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
-  done
-}
 tspid=
 stop_server() { [ -n "$tspid" ] && kill "$tspid" 2>/dev/null; wait "$tspid" 2>/dev/null; tspid=; }
 on_exit stop_server

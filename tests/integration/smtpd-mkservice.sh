@@ -12,12 +12,6 @@ echo mx.example.org > "$H/control/me"
 echo example.org > "$H/control/rcpthosts"
 echo 3 > "$H/control/concurrencyincoming"
 mkqueue "$H/queue"  # the default split: run scripts pass no CONFSPLIT
-free_port() {
-  while :; do
-    p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-    ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
-  done
-}
 port=$(free_port)
 
 # 1. The files, and qmail-send's exactly as before this service existed.

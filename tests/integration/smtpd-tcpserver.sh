@@ -13,12 +13,6 @@ echo example.org > "$T/control/rcpthosts"
 export QUEUEDIR=$Q CONFSPLIT=7 CONTROLDIR=$T/control QMAILQUEUE=$BIN/qmail-queue
 unset RELAYCLIENT DATABYTES
 
-free_port() {
-  while :; do
-    p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-    ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
-  done
-}
 # start_server [tcpserver options]: tcpserver on 127.0.0.1:$port, log in $T/ts.log.
 tspid=
 stop_server() { [ -n "$tspid" ] && kill "$tspid" 2>/dev/null; wait "$tspid" 2>/dev/null; tspid=; }
