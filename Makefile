@@ -6,6 +6,7 @@
 #   make run        start the suite on a local instance under ./run/ (README.md)
 #   make setup check   as root: install under conf-qmail from package/hier and verify it
 #   make bench      benchmarks against Postfix (bench/)
+#   make fresh-check   as root: make check in a fresh minimal Debian 12 root (CI)
 
 SHELL := /bin/sh
 .SUFFIXES:
@@ -27,6 +28,7 @@ SYSLIBS := -Wl,-Bstatic -lskarnet -Wl,-Bdynamic -lrt
 OWFAT_A = $(shell $(CC_FIRST) -print-file-name=libowfat.a)
 SKARNET_A = $(shell $(CC_FIRST) -print-file-name=libskarnet.a)
 CC_FIRST = $(firstword $(shell head -n 1 conf-cc))
+NPROC = $(shell nproc 2>/dev/null || echo 2)
 
 all: it
 it: $(PROGS)
@@ -99,15 +101,18 @@ obj/tests/unit: $(TEST_OBJS) $(LIBS) obj/load
 $(TEST_HELPERS): obj/tests/helpers/%: obj/tests/helpers/%.o $(LIBS) obj/load
 	obj/load -o $@ $< $(LIBS) $(SYSLIBS)
 
-.PHONY: all it check setup instcheck run bench clean tests
+.PHONY: all it check setup instcheck run bench clean tests fresh-check
 tests: it obj/tests/unit $(TEST_HELPERS)
 
 ifneq ($(filter setup,$(MAKECMDGOALS)),)
 # "make setup check": check verifies the installation, as in qmail.
 check: instcheck
 else
-check: test-deps tests
-	tests/run
+# One step after the other: the packages, the build (in parallel), the tests.
+check:
+	@package/deps test
+	@$(MAKE) --no-print-directory -j$(NPROC) tests
+	@tests/run
 endif
 
 setup: it
@@ -117,11 +122,18 @@ setup: it
 instcheck: it
 	package/check
 
-run: test-deps it
-	package/run
+run:
+	@package/deps test
+	@$(MAKE) --no-print-directory -j$(NPROC) it
+	@package/run
 
-bench: test-deps it
+bench:
+	@package/deps test
+	@$(MAKE) --no-print-directory -j$(NPROC) it
 	bench/run $(if $(QUICK),--quick)
+
+fresh-check:
+	package/fresh-check
 
 clean:
 	rm -rf obj bin

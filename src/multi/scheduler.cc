@@ -425,6 +425,8 @@ int QScheduler::run() {
     }
     qmailq_uid_ = a.uid;
   }
+  // A logger that is gone must not take us down with queues still running.
+  ::signal(SIGPIPE, SIG_IGN);
   if (!sig_.init({SIGTERM, SIGHUP, SIGALRM, SIGCHLD, SIGINT})) {
     warn("unable to trap signals");
     return ex::temp;

@@ -21,6 +21,7 @@ int SignalPipe::next() { return selfpipe_read(); }
 
 void SignalPipe::undo_in_child() {
   selfpipe_finish();
+  ::signal(SIGPIPE, SIG_DFL);  // a daemon's SIG_IGN is not for the programs it runs
   sigset_t set;
   sigemptyset(&set);
   sigprocmask(SIG_SETMASK, &set, nullptr);

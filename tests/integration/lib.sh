@@ -1,19 +1,60 @@
 # Sourced by every integration test: scratch space, assertions, helpers.
 # A test exits 0 to pass, 77 to skip (last line says why), anything else fails.
+# tests/run runs each under obj/tests/helpers/reaper, which removes whatever a
+# test leaves behind and fails it for that; the test cleans up itself first.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$TOP/bin
 HELPERS=$TOP/obj/tests/helpers
 T=$(mktemp -d /tmp/qfit.XXXXXX)
 chmod 755 "$T"
+# As root: the qmail users exist (tests/run made them; a test run by hand
+# makes them here), and the programs are where every uid can run them (a
+# checkout under a mode-700 home is not: tests/run's copy, or one of ours).
+if [ "$(id -u)" = 0 ]; then
+  if [ -n "${QFLEET_TEST_TREE:-}" ]; then
+    BIN=$QFLEET_TEST_TREE/bin HELPERS=$QFLEET_TEST_TREE/obj/tests/helpers
+  elif ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$BIN/qmail-send" 2>/dev/null; then
+    mkdir -p "$T/tree/obj/tests"
+    cp -a "$BIN" "$T/tree/bin" && cp -a "$HELPERS" "$T/tree/obj/tests/helpers" && chmod -R a+rX "$T/tree" ||
+      { echo "FAIL: unable to copy the programs to $T/tree" >&2; exit 1; }
+    BIN=$T/tree/bin HELPERS=$T/tree/obj/tests/helpers
+  fi
+  getent passwd "$(sed -n 6p "$TOP/conf-users")" >/dev/null || "$TOP/package/users" ||
+    { echo "FAIL: package/users" >&2; exit 1; }
+fi
+# on_exit command [args...]: run at exit, last registered first. The words
+# are fixed now (give a hook its pids and paths as arguments, not globals).
 cleanup_hooks=
+on_exit() {
+  _h=
+  for _w in "$@"; do _h="$_h '$(printf '%s' "$_w" | sed "s/'/'\\\\''/g")'"; done
+  cleanup_hooks="$_h
+$cleanup_hooks"
+}
 cleanup() {
-  for h in $cleanup_hooks; do $h; done
-  rm -rf "$T"
+  _rc=$?
+  trap - EXIT INT TERM
+  while IFS= read -r _h; do
+    [ -n "$_h" ] && eval "$_h"
+  done <<EOT
+$cleanup_hooks
+EOT
+  if [ -n "${QFIT_KEEP:-}" ]; then echo "kept $T (QFIT_KEEP)" >&2; else rm -rf "$T"; fi
+  exit $_rc
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-on_exit() { cleanup_hooks="$1 $cleanup_hooks"; }
+# stop_pid pid: TERM, up to 20 s to exit, then KILL (a hook for on_exit).
+stop_pid() {
+  kill -TERM "$1" 2>/dev/null || return 0
+  _n=200
+  while [ $_n -gt 0 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; _n=$((_n - 1)); done
+  kill -KILL "$1" 2>/dev/null
+  return 0
+}
+# stop_pidfile file: stop_pid on the pid in file, if the file is still there.
+stop_pidfile() { [ -f "$1" ] && stop_pid "$(cat "$1")"; return 0; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "$*"; exit 77; }
@@ -77,9 +118,8 @@ start_instance() {
   local I=$1
   QFLEET_EMBEDDED=1 QMAILHOME=$I QUEUEDIR=$I/queue setsid "$BIN/qmail-start" ./Maildir/ > "$I/log" 2>&1 &
   echo $! > "$I/pid"
+  on_exit stop_pidfile "$I/pid"
   wait_for 10 grep -qs '^status: local' "$I/log" || fail "qmail-send did not start: $(cat "$I/log")"
-  on_exit_instance() { for p in "$T"/*/pid; do [ -f "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null; done; sleep 0.2; }
-  on_exit on_exit_instance
 }
 stop_instance() {
   local I=$1
@@ -115,8 +155,7 @@ start_qscheduler() {
   local I=$1; shift
   QFLEET_EMBEDDED=1 QMAILHOME=$I QUEUE_BASE=$I/base setsid "$BIN/qscheduler" "$@" ./Maildir/ > "$I/log" 2>&1 &
   echo $! > "$I/qspid"
-  stop_qs() { [ -f "$I/qspid" ] && kill -TERM "$(cat "$I/qspid")" 2>/dev/null; sleep 0.5; }
-  on_exit stop_qs
+  on_exit stop_pidfile "$I/qspid"
 }
 stop_qscheduler() {
   local I=$1
@@ -138,14 +177,20 @@ minject() {
 base_empty() { [ -z "$(find "$1"/base/queue*/mess "$1"/base/queue*/todo "$1"/base/queue*/info -type f 2>/dev/null | head -n 1)" ]; }
 
 # stop_daemontools svscan-pid service-dir...: svscan goes first (it would
-# restart a supervise that exits), then each service is marked down, stopped
-# and its supervise (and its log's) told to exit; waits until they are gone.
+# restart a supervise that exits), then each service is taken down and waited
+# for, and only then its logger (so the service can log its last lines), and
+# every supervise is told to exit; waits until they are gone.
 stop_daemontools() {
   _sv=$1; shift
   kill "$_sv" 2>/dev/null
   wait "$_sv" 2>/dev/null
   for _s in "$@"; do
     touch "$_s/down" "$_s/log/down" 2>/dev/null
+    svc -d "$_s" 2>/dev/null
+  done
+  for _s in "$@"; do
+    wait_for 30 sh -c "svstat '$_s' 2>/dev/null | grep -q ': down '" ||
+      echo "warning: $_s is not down after 30 s" >&2
     svc -dx "$_s" "$_s/log" 2>/dev/null
   done
   for _s in "$@"; do

@@ -88,7 +88,7 @@ want_line "$out" "7 0 K slow\\\\ndid 0+0+1\\\\n" "the first command on slot 7"
 ok "slot out of range, slot in use"
 
 # 5. A crashing delivery child, a loud one, VERP, and the program's descriptors.
-echo '|kill -SEGV $PPID; sleep 5' > "$T/h2/.qmail-crash"
+echo '|kill -SEGV $PPID; sleep 1' > "$T/h2/.qmail-crash"
 cat > "$T/h2/.qmail-loud" <<'EOF'
 |head -c 10000 /dev/zero | tr '\000' x; exit 100
 EOF
