@@ -22,6 +22,7 @@
 #include "sys/exitcodes.h"
 #include "sys/fd.h"
 #include "sys/fs.h"
+#include "sys/timefmt.h"
 
 extern char** environ;
 
@@ -35,12 +36,6 @@ constexpr mode_t kWritableByOthers = 022;
 char const* const kOurVariables[] = {
     "USER",  "HOME", "LOCAL", "HOST",  "SENDER", "NEWSENDER", "RECIPIENT", "DTLINE", "RPLINE",
     "UFLINE", "EXT", "EXT2",  "EXT3",  "EXT4",   "DEFAULT",   "HOST2",     "HOST3",  "HOST4"};
-
-int64_t now_ms() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 // Errors that mean "this file is not there" rather than "cannot tell now".
 bool is_absent(int err) {
@@ -220,7 +215,7 @@ Outcome Delivery::compute_newsender() {
 }
 
 Outcome Delivery::run_command(std::string const& command, bool* stop) {
-  int64_t left = deadline_ - now_ms();
+  int64_t left = deadline_ - monotonic_ms();
   if (left <= 0) left = 1;
   ProgramResult r =
       run_program(home_.get(), command, env_, messfd_, left, kMaxProgramOutput);
@@ -324,7 +319,7 @@ Outcome Delivery::perform(std::vector<Action> const& actions, bool forward_only)
 }
 
 int Delivery::run() {
-  deadline_ = now_ms() + int64_t(d_.timeout) * 1000;
+  deadline_ = monotonic_ms() + int64_t(d_.timeout) * 1000;
   if (Outcome o = check_home(); !o.ok()) return finish(o);
   if (!seekable(messfd_)) return finish(Outcome::temp("Unable to rewind message. (#4.3.0)"));
 

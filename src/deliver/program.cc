@@ -17,16 +17,11 @@
 #include "deliver/watchdog.h"
 #include "sys/fd.h"
 #include "sys/fs.h"
+#include "sys/timefmt.h"
 
 namespace qf::deliver {
 
 namespace {
-
-int64_t now_ms() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 // Only async-signal-safe calls from here to the exec: we forked.
 [[noreturn]] void child_fail(char const* what, int err) {
@@ -150,7 +145,7 @@ ProgramResult run_program(int homefd, std::string const& command,
     r.err = errno;
     return r;
   }
-  int64_t deadline = now_ms() + timeout_ms;
+  int64_t deadline = monotonic_ms() + timeout_ms;
   pid_t pid = ::fork();
   if (pid < 0) {
     r.err = errno;
@@ -169,7 +164,7 @@ ProgramResult run_program(int homefd, std::string const& command,
   for (;;) {
     if (!exited && has_exited(pid)) exited = true;
     if (exited && !reading) break;
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - monotonic_ms();
     if (left <= 0) {
       r.how = ProgramResult::timed_out;
       break;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include "queue/wire.h"
 #include "sys/exitcodes.h"
 #include "sys/fs.h"
+#include "sys/timefmt.h"
 
 namespace qf::queue {
 
@@ -100,9 +102,25 @@ bool QueueClient::connect_queued() {
   sa.sun_family = AF_UNIX;
   if (path.size() >= sizeof sa.sun_path) return false;
   std::memcpy(sa.sun_path, path.c_str(), path.size());
-  Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // Non-blocking: a full backlog fails at once (EAGAIN) instead of waiting.
+  Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!s.ok() || ::connect(s.get(), reinterpret_cast<struct sockaddr*>(&sa), sizeof sa) < 0)
     return false;
+  // Taken only once qmail-queued greets us: a server busy with other users'
+  // connections (or refusing ours) costs at most kGreetingWaitMs.
+  struct pollfd p = {s.get(), POLLIN, 0};
+  int64_t deadline = monotonic_ms() + wire::kGreetingWaitMs;
+  for (;;) {
+    int64_t left = deadline - monotonic_ms();
+    if (left <= 0) return false;
+    int r = ::poll(&p, 1, int(left));
+    if (r > 0) break;
+    if (r < 0 && errno != EINTR) return false;
+  }
+  char g;
+  if (::read(s.get(), &g, 1) != 1 || g != wire::kGreeting) return false;
+  int fl = ::fcntl(s.get(), F_GETFL);
+  if (fl < 0 || ::fcntl(s.get(), F_SETFL, fl & ~O_NONBLOCK) < 0) return false;
   sock_ = std::move(s);
   mode_ = Mode::socket;
   return true;

@@ -84,6 +84,9 @@ bool Injection::commit() {
     return fail(Stage::sync_todo_dir);
   }
   committed_ = true;
+  // Committed: todo-proc may take it now (it leaves a locked message alone,
+  // so a failure above can still take todo/N back without a race).
+  ::flock(mess_.get(), LOCK_UN);
   return true;
 }
 

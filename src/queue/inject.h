@@ -10,8 +10,13 @@
 //
 // Nothing is deliverable before commit() returns true; after it nothing may be
 // lost. An Injection destroyed before commit removes everything it created, so a
-// failure at any step leaves the queue as it was. While it lives it holds an
-// exclusive flock on the message, which tells sweepers the file is in use.
+// failure at any step leaves the queue as it was. Until commit() succeeds it
+// holds an exclusive flock on the message, which tells sweepers the file is
+// in use and todo-proc that todo/N is not committed yet: todo-proc leaves a
+// todo/N alone while its message is locked, so when the fsync of the todo/
+// directory fails, commit() can remove todo/N again before anyone acted on it.
+// The lock is released when commit() succeeds (or the process ends: a crash
+// after the todo/ link leaves a message that is queued, qmail's rule).
 #ifndef QF_QUEUE_INJECT_H
 #define QF_QUEUE_INJECT_H
 

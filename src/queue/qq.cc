@@ -24,6 +24,20 @@
 
 namespace qf::queue {
 
+int code_for(int err, int step_code) {
+  if (err == ENOSPC || err == EDQUOT || err == EFBIG) return qq::write;
+  if (err == ENOMEM) return qq::nomem;
+  return step_code;
+}
+
+int commit_failure_code(Injection const& inj, int err) {
+  switch (inj.failed_stage()) {
+    case Injection::Stage::sync_intd:
+    case Injection::Stage::sync_mess_dir: return code_for(err, qq::write);
+    default: return code_for(err, qq::todo);
+  }
+}
+
 namespace {
 
 volatile sig_atomic_t timed_out = 0;
@@ -43,13 +57,6 @@ void install_signals() {
   // SIGXFSZ ignored: an over-limit write fails with EFBIG, which is exit 53.
   for (int s : {SIGPIPE, SIGXFSZ}) sigaction(s, &sa, nullptr);
   alarm(kDeathSeconds);
-}
-
-// Disk full and friends are a write error whatever the step.
-int code_for(int err, int step_code) {
-  if (err == ENOSPC || err == EDQUOT || err == EFBIG) return qq::write;
-  if (err == ENOMEM) return qq::nomem;
-  return step_code;
 }
 
 // Reads with the self-timeout: -1 with *code set on error or timeout.
@@ -186,13 +193,7 @@ int qmail_queue(int msgfd, int envfd) {
     return code;
   if (!inj.create_envelope()) return code_for(errno, qq::intd);
   if ((code = copy_envelope(inj, envfd, uid, pid)) != qq::ok) return code;
-  if (!inj.commit()) {
-    switch (inj.failed_stage()) {
-      case Injection::Stage::sync_intd: return code_for(errno, qq::write);
-      case Injection::Stage::sync_mess_dir: return code_for(errno, qq::mess);
-      default: return code_for(errno, qq::todo);
-    }
-  }
+  if (!inj.commit()) return commit_failure_code(inj, errno);
   // Wake-ups are hints: a lost one is repaired by todo-proc's periodic scan.
   bool noted = choice.notify && multi::notify(choice.base, choice.number, inj.id());
   if (!noted || choice.trigger) pull_trigger(q);

@@ -11,6 +11,17 @@
 
 namespace qf::queue {
 
+class Injection;
+
+/// The exit code for a failure with errno err at a step whose own code is
+/// step_code: disk full, quota and file size (ENOSPC, EDQUOT, EFBIG) are a
+/// write error (53) and ENOMEM is 51 at every step.
+int code_for(int err, int step_code);
+/// The exit code for a failed Injection::commit() (errno err): 53 for the
+/// fsync of intd/N or of the mess/ directory, 66 for the todo/ link or the
+/// fsync of its directory (qmail-queue(8)).
+int commit_failure_code(Injection const& inj, int err);
+
 /// The whole of qmail-queue. Returns its exit code; never prints.
 int qmail_queue(int msgfd, int envfd);
 

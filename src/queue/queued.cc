@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -35,13 +36,14 @@ std::string inject_socket(std::string const& queuedir) { return queuedir + "/inj
 namespace {
 
 constexpr size_t kMaxConns = 256;
-constexpr time_t kIdle = 3600;  // a connection silent this long is dropped
-
-int code_for(int err, int step_code) {
-  if (err == ENOSPC || err == EDQUOT || err == EFBIG) return qq::write;
-  if (err == ENOMEM) return qq::nomem;
-  return step_code;
-}
+// One user's share of a worker: its connections beyond this are closed at
+// once (the client then runs qmail-queue itself), so no user can take the
+// socket from another (qmail-queued(8)).
+constexpr size_t kMaxPerUid = kMaxConns / 4;
+// A connection that has not started a message is dropped after this many
+// seconds of silence, one inside a message after kIdleMessage.
+constexpr time_t kIdleNew = 10;
+constexpr time_t kIdleMessage = 300;
 
 struct Conn {
   Fd fd;
@@ -102,9 +104,13 @@ void Worker::accept_some() {
     struct ucred cr;
     socklen_t len = sizeof cr;
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) continue;
+    size_t mine = 0;
+    for (auto const& o : conns_) mine += o->uid == cr.uid;
+    if (mine >= kMaxPerUid) continue;  // closed without the greeting
     c->uid = cr.uid;
     c->pid = cr.pid;
     c->last = ::time(nullptr);
+    c->out.put(std::string(1, wire::kGreeting));
     conns_.push_back(std::move(c));
   }
 }
@@ -218,13 +224,7 @@ void Worker::commit_ready() {
   for (Conn* c : ready) {
     int code = c->err;
     if (!code && !c->inj->sync_message()) code = code_for(errno, qq::write);
-    if (!code && !c->inj->commit()) {
-      switch (c->inj->failed_stage()) {
-        case Injection::Stage::sync_intd: code = code_for(errno, qq::write); break;
-        case Injection::Stage::sync_mess_dir: code = code_for(errno, qq::mess); break;
-        default: code = code_for(errno, qq::todo);
-      }
-    }
+    if (!code && !c->inj->commit()) code = commit_failure_code(*c->inj, errno);
     if (!code) {
       bool noted = dynamic && multi::notify(base_, number_, c->inj->id());
       if (!noted || compat) pull = true;
@@ -252,7 +252,7 @@ int Worker::run() {
     for (size_t i = 0; i < conns_.size();) {
       Conn& c = *conns_[i];
       bool dead = !c.out.flush();
-      if (!dead && now - c.last > kIdle) dead = true;
+      if (!dead && now - c.last > (c.started ? kIdleMessage : kIdleNew)) dead = true;
       if (dead) {
         conns_.erase(conns_.begin() + long(i));
         continue;
@@ -274,7 +274,16 @@ int Worker::run() {
       if (c->out.pending()) ev |= IOPAUSE_WRITE;
       x.push_back({c->fd.get(), ev, 0});
     }
-    if (wait_fds(x.data(), unsigned(x.size()), 10000) < 0) continue;
+    // A connection whose next message is already here (pipelined behind the
+    // one just answered) is served now, not at the next event.
+    // Otherwise wake up when the first silent connection is due to go.
+    int64_t wait_ms = 10000;
+    for (auto& c : conns_) {
+      if (!c->ready && !c->closing && !c->pending.empty()) wait_ms = 0;
+      time_t due = c->last + (c->started ? kIdleMessage : kIdleNew) + 1;
+      wait_ms = std::min<int64_t>(wait_ms, std::max<int64_t>(0, int64_t(due - now) * 1000));
+    }
+    if (wait_fds(x.data(), unsigned(x.size()), wait_ms) < 0) continue;
     if (x[0].revents)
       while (sig.next() > 0) stop_ = true;
     if (x[1].revents) {

@@ -2,6 +2,8 @@
 // The protocol between a qmail-queue client and qmail-queued, over a Unix
 // stream socket (qmail-queued(8)). Any number of messages per connection:
 //
+//   server: "+"                       on accepting the connection (a client that
+//                                     does not get it soon runs qmail-queue)
 //   client: chunk* end envelope       chunk = 4-byte big-endian length n > 0, n bytes
 //                                     end   = 4 zero bytes
 //                                     envelope = qmail-queue's fd 1 stream
@@ -20,6 +22,10 @@
 namespace qf::queue::wire {
 
 inline constexpr uint32_t kMaxChunk = 1 << 20;
+/// The byte qmail-queued sends when it takes a connection.
+inline constexpr char kGreeting = '+';
+/// How long a client waits for it, in milliseconds.
+inline constexpr int kGreetingWaitMs = 2000;
 
 /// Appends the chunk header for n bytes (n = 0 ends the message).
 void put_chunk_header(std::string* out, uint32_t n);

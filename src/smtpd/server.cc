@@ -13,6 +13,7 @@
 #include "sys/exitcodes.h"
 #include "sys/fs.h"
 #include "sys/loop.h"
+#include "sys/timefmt.h"
 
 namespace qf::smtpd {
 
@@ -68,12 +69,9 @@ bool drain(OutQueue* out, int64_t timeout_ms) {
 void linger(int in_fd, int out_fd) {
   ::shutdown(out_fd, SHUT_WR);  // fails harmlessly on a pipe
   char buf[16384];
-  struct timespec start, now;
-  clock_gettime(CLOCK_MONOTONIC, &start);
+  int64_t end = monotonic_ms() + 2000;
   for (;;) {
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t left = 2000 - ((now.tv_sec - start.tv_sec) * 1000 +
-                           (now.tv_nsec - start.tv_nsec) / 1000000);
+    int64_t left = end - monotonic_ms();
     if (left <= 0) return;
     iopause_fd x = {in_fd, IOPAUSE_READ, 0};
     if (wait_fds(&x, 1, left) <= 0) return;

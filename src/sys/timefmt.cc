@@ -16,4 +16,10 @@ std::string date822(time_t t) {
   return std::string(buf, size_t(n));
 }
 
+int64_t monotonic_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
 }  // namespace qf

@@ -1,8 +1,9 @@
 // ISC license.
-// Date formats the mail programs write.
+// Date formats the mail programs write, and the monotonic clock for timeouts.
 #ifndef QF_SYS_TIMEFMT_H
 #define QF_SYS_TIMEFMT_H
 
+#include <cstdint>
 #include <ctime>
 #include <string>
 
@@ -10,6 +11,9 @@ namespace qf {
 
 /// RFC 822 date in UTC as qmail writes it: "23 Nov 2026 14:23:06 -0000".
 std::string date822(time_t t);
+
+/// Milliseconds on CLOCK_MONOTONIC: deadlines that a clock step cannot move.
+int64_t monotonic_ms();
 
 }  // namespace qf
 

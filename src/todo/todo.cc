@@ -127,15 +127,26 @@ bool TodoProc::preprocess(uint64_t id, GroupSync* gs, Done* done) {
   }
   struct stat st;
   std::string messfn = q_.path(Dir::mess, id);
-  if (::stat(messfn.c_str(), &st) < 0) {
+  Fd mess(::open(messfn.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!mess.ok() || ::fstat(mess.get(), &st) < 0) {
     if (errno == ENOENT)
       quarantine(id, "no message in mess/");
     else
-      log("warning: unable to stat " + messfn + ", will try again later");
+      log("warning: unable to open " + messfn + ", will try again later");
     return false;
   }
-  if (uint64_t(st.st_ino) != id) {
+  if (uint64_t(st.st_ino) != id || !S_ISREG(st.st_mode)) {
     quarantine(id, "mess/ file is not named by its inode");
+    return false;
+  }
+  // Its injector still holds the message: not committed yet (it may still
+  // take todo/N back, inject.h). Look again in a second.
+  if (::flock(mess.get(), LOCK_SH | LOCK_NB) < 0) {
+    if (errno == EWOULDBLOCK) {
+      next_scan_ = std::min(next_scan_, now() + 1);
+    } else {
+      log("warning: unable to lock " + messfn + ", will try again later");
+    }
     return false;
   }
   uint64_t uid = 0, pid = 0;

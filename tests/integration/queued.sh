@@ -50,6 +50,15 @@ cmp -s "$T/before" "$T/after" || { diff "$T/before" "$T/after" | head; fail "que
 expect_eq "still serving after errors" "$("$QC" s@x u@test.example < "$T/m")" "0 socket"
 ok "refusals: 11, 91, 54; queue unchanged; next message fine"
 
+# 3b. Two messages pipelined in one write on one connection: both answered at
+# once, not the second after qmail-queued's 10 s poll (a client timing out
+# there would retry and queue it twice).
+"$HELPERS/queued-probe" pipe "$I/queue/inject.sock" 2 5000 > "$T/pipe" || fail "pipelined: $(cat "$T/pipe")"
+expect_eq "answers to two pipelined messages" "$(cat "$T/pipe" | tr '\n' ' ')" "0 0 "
+piped() { [ "$(cat "$I"/home/Maildir/new/* | grep -c '^X-Token: pipe[12]$')" = 2 ]; }
+wait_for 10 piped || fail "pipelined messages not delivered"
+ok "two pipelined messages answered at once"
+
 # 4. A draining queue is refused (62); without qmail-queued, qmail-queue is exec'd.
 exec 7< "$I/queue/lock/drain"
 flock -x 7
