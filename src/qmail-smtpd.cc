@@ -66,5 +66,6 @@ int main(int argc, char** argv) {
   o.drop = have_uid;
   o.addr = argv[optind];
   o.port = argv[optind + 1];
+  if (!smtpd::load_listen_controls(&o)) die_sys(ex::temp, "unable to read controls");
   return smtpd::listen_and_serve(o);
 }

@@ -1,6 +1,7 @@
 // ISC license.
 #include "deliver/lspawn.h"
 
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -23,6 +24,7 @@
 #include "deliver/local.h"
 #include "deliver/program.h"
 #include "deliver/watchdog.h"
+#include "queue/message.h"
 #include "sys/fs.h"
 #include "sys/skalibs.h"
 
@@ -59,28 +61,6 @@ bool lspawn_config(std::string default_delivery, LspawnConfig* out, std::string*
   }
   out->assign_path = path_join(conf::home(), "users/assign");
   return true;
-}
-
-Outcome open_message(queue::Layout const& q, uint64_t id, uid_t owner, Fd* out) {
-  std::string path = q.path(queue::Dir::mess, id);
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd.ok()) {
-    if (errno == ELOOP) return Outcome::temp("Sorry, message is a symbolic link. (#4.3.5)");
-    return Outcome::temp("Unable to open message: " + error_text(errno) + ". (#4.3.0)");
-  }
-  struct stat st;
-  if (::fstat(fd.get(), &st) < 0)
-    return Outcome::temp("Unable to fstat message: " + error_text(errno) + ". (#4.3.0)");
-  if (!S_ISREG(st.st_mode)) return Outcome::temp("Sorry, message has wrong type. (#4.3.5)");
-  if (st.st_uid != owner) return Outcome::temp("Sorry, message has wrong owner. (#4.3.5)");
-  if (uint64_t(st.st_ino) != id)
-    return Outcome::temp("Sorry, message has wrong inode number. (#4.3.5)");
-  if (st.st_nlink != 1) return Outcome::temp("Sorry, message has wrong link count. (#4.3.5)");
-  int fl = ::fcntl(fd.get(), F_GETFL);
-  if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) < 0)
-    return Outcome::temp("Unable to set up message: " + error_text(errno) + ". (#4.3.0)");
-  *out = std::move(fd);
-  return Outcome::success();
 }
 
 namespace {
@@ -216,8 +196,9 @@ void Spawner::handle(spawn::Command cmd) {
     return refuse_all(cmd, "Internal error: delivery slot in use. (#4.3.5)\n");
   }
   Fd mess;
-  Outcome o = open_message(c_.queue, cmd.id, c_.message_owner, &mess);
-  if (!o.ok()) return refuse_all(cmd, o.text + "\n");
+  std::string why;
+  if (!queue::open_message(c_.queue, cmd.id, c_.message_owner, &mess, &why))
+    return refuse_all(cmd, why + "\n");
   s.busy = true;
   busy_++;
   s.cmd = std::move(cmd);

@@ -46,11 +46,6 @@ bool embedded_requested();
 bool lspawn_config(std::string default_delivery, LspawnConfig* out, std::string* err,
                    std::string* warning);
 
-/// Opens mess/<id> of queue q for delivery: O_NOFOLLOW|O_NONBLOCK, then a
-/// regular file owned by owner, with one link and inode number id. Any other
-/// finding is a temporary failure (its text says which).
-Outcome open_message(queue::Layout const& q, uint64_t id, uid_t owner, Fd* out);
-
 /// Becomes the user of m: privileged, with setgroups (initgroups when
 /// USE_SETGROUPS is 1 or lists the user), setgid and setuid, refusing uid 0;
 /// unprivileged, only when m.uid is already ours. False with *err.

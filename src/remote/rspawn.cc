@@ -1,6 +1,7 @@
 // ISC license.
 #include "remote/rspawn.h"
 
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include <map>
 #include <memory>
 
+#include "queue/message.h"
 #include "remote/deliver.h"
 #include "send/sched.h"
 #include "sys/exitcodes.h"
@@ -400,26 +402,6 @@ int Master::run() {
 
 }  // namespace
 
-int open_message(queue::Layout const& q, uint64_t id, uid_t owner, std::string* why) {
-  std::string rel = q.relpath(queue::Dir::mess, id);
-  Fd fd(::open(q.path(queue::Dir::mess, id).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd.ok()) {
-    *why = "Unable to open " + rel + ": " + strerror(errno) + ". (#4.3.0)\n";
-    return -1;
-  }
-  struct stat st;
-  if (::fstat(fd.get(), &st) < 0) {
-    *why = "Unable to stat " + rel + ": " + strerror(errno) + ". (#4.3.0)\n";
-    return -1;
-  }
-  if (!S_ISREG(st.st_mode) || st.st_uid != owner || uint64_t(st.st_ino) != id) {
-    *why = "Message file " + rel + " is not a regular file of the queue owner with inode " +
-           fmt_u64(id) + ". (#4.3.0)\n";
-    return -1;
-  }
-  return fd.release();
-}
-
 void deliver_command(spawn::Command const& c, queue::Layout const& q, uid_t owner,
                      ConfigCache* cfg, Deliverer* d, std::vector<spawn::Result>* results) {
   results->assign(c.rcpts.size(), {'Z', ""});
@@ -428,7 +410,8 @@ void deliver_command(spawn::Command const& c, queue::Layout const& q, uid_t owne
     return;
   }
   std::string why;
-  Fd fd(open_message(q, c.id, owner, &why));
+  Fd fd;
+  if (!queue::open_message(q, c.id, owner, &fd, &why)) why += "\n";
   MessageSource msg;
   msg.fd = fd.get();
   if (fd.ok() && !msg.scan()) why = std::string("Unable to read message: ") + strerror(errno) + ". (#4.3.0)\n";

@@ -36,11 +36,6 @@ struct RspawnOptions {
 /// malformed command, 111 when the reports cannot be written.
 int rspawn(RspawnOptions const& o);
 
-/// Opens mess/<id> of q for reading: O_NOFOLLOW|O_NONBLOCK, then fstat must
-/// show a regular file owned by owner whose inode is id. Returns the fd, or
-/// -1 with *why set to the temporary-failure text.
-int open_message(queue::Layout const& q, uint64_t id, uid_t owner, std::string* why);
-
 /// Results of one command: its recipients grouped by domain, each group one
 /// delivery through d. Fills results in the command's recipient order.
 class Deliverer;

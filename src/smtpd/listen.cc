@@ -9,14 +9,19 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <map>
+#include <vector>
 #include <new>
 
+#include "conf/control.h"
 #include "smtpd/server.h"
 #include "sys/exitcodes.h"
 #include "sys/fd.h"
@@ -73,13 +78,58 @@ void note(int fd, bool busy) {
   (void)!::write(fd, &n, sizeof n);
 }
 
+// One slot per worker in memory shared by the listener and the workers: the
+// client IP a worker serves now ("" when idle). The listener gives each worker
+// its slot and clears it when the worker dies, so a crash leaks no count.
+struct IpSlot {
+  std::atomic<uint32_t> used;  // a session runs
+  char ip[INET6_ADDRSTRLEN];
+};
+
+class IpTable {
+ public:
+  explicit IpTable(size_t n) : n_(n) {
+    void* p = ::mmap(nullptr, n * sizeof(IpSlot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) slots_ = static_cast<IpSlot*>(p);  // zeroed by the kernel
+  }
+  ~IpTable() {
+    if (slots_) ::munmap(slots_, n_ * sizeof(IpSlot));
+  }
+  bool ok() const { return slots_ != nullptr; }
+  // Publishes ip in slot i, then counts the slots serving ip, this one included.
+  size_t enter(size_t i, std::string const& ip) {
+    std::snprintf(slots_[i].ip, sizeof slots_[i].ip, "%s", ip.c_str());
+    slots_[i].used.store(1, std::memory_order_seq_cst);
+    size_t same = 0;
+    for (size_t k = 0; k < n_; k++)
+      if (slots_[k].used.load(std::memory_order_seq_cst) && std::strncmp(slots_[k].ip, slots_[i].ip, sizeof slots_[i].ip) == 0)
+        same++;
+    return same;
+  }
+  void leave(size_t i) { slots_[i].used.store(0); }
+
+ private:
+  size_t n_;
+  IpSlot* slots_ = nullptr;
+};
+
+std::string peer_ip(int fd) {
+  struct sockaddr_storage remote;
+  socklen_t rl = sizeof remote;
+  uint16_t port = 0;
+  if (::getpeername(fd, reinterpret_cast<struct sockaddr*>(&remote), &rl) < 0) return "";
+  std::string ip = ip_text(remote, &port);
+  if (ip.compare(0, 7, "::ffff:") == 0 && ip.find('.') != std::string::npos) ip.erase(0, 7);
+  return ip;
+}
+
 volatile sig_atomic_t g_term = 0;
 void on_term(int) { g_term = 1; }
 
 // A worker: waits for a client on the shared socket, serves it, and starts
 // over. TERM is blocked while a session runs and taken only in the wait, so a
 // stopping listener never cuts a session short.
-[[noreturn]] void worker(int ls, int status, ListenOptions const& o) {
+[[noreturn]] void worker(int ls, int status, ListenOptions const& o, IpTable* ips, size_t slot) {
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_term;
@@ -103,13 +153,21 @@ void on_term(int) { g_term = 1; }
     int fd = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     note(status, true);
-    session_env(fd, o);
-    try {
-      serve(fd, fd);
-    } catch (std::bad_alloc const&) {
-      write_all(fd, "421 out of memory (#4.3.0)\r\n");
-      _exit(ex::temp);
+    std::string ip = peer_ip(fd);
+    size_t same = ips->enter(slot, ip);
+    if (o.per_ip && same > o.per_ip && !ip_excepted(o.per_ip_exceptions, ip)) {
+      // Postfix's words for smtpd_client_connection_count_limit.
+      write_all(fd, "421 4.7.0 Error: too many connections from " + ip + "\r\n");
+    } else {
+      session_env(fd, o);
+      try {
+        serve(fd, fd);
+      } catch (std::bad_alloc const&) {
+        write_all(fd, "421 out of memory (#4.3.0)\r\n");
+        _exit(ex::temp);
+      }
     }
+    ips->leave(slot);
     ::close(fd);
     if (++served >= o.max_use) _exit(ex::ok);
     note(status, false);
@@ -117,6 +175,23 @@ void on_term(int) { g_term = 1; }
 }
 
 }  // namespace
+
+bool ip_excepted(std::vector<std::string> const& exceptions, std::string const& ip) {
+  for (auto const& e : exceptions) {
+    if (e.empty()) continue;
+    char last = e.back();
+    if (last == '.' || last == ':' ? ip.compare(0, e.size(), e) == 0 : ip == e) return true;
+  }
+  return false;
+}
+
+bool load_listen_controls(ListenOptions* o) {
+  uint64_t n;
+  unsigned def = o->max / 2 ? o->max / 2 : 1;
+  if (!conf::control_uint("smtpd_client_connection_count_limit", &n, def)) return false;
+  o->per_ip = n > o->max ? o->max : unsigned(n);
+  return conf::control_list("smtpd_client_event_limit_exceptions", &o->per_ip_exceptions);
+}
 
 int listen_and_serve(ListenOptions const& o) {
   std::string addr = o.addr == "0" ? "0.0.0.0" : o.addr;
@@ -152,6 +227,9 @@ int listen_and_serve(ListenOptions const& o) {
   Fd status_r(sp[0]), status_w(sp[1]);
   SignalPipe sig;
   if (!sig.init({SIGCHLD, SIGTERM})) die_sys(ex::temp, "unable to trap signals");
+  IpTable ips(o.max);
+  if (!ips.ok()) die_sys(ex::temp, "unable to map the table of client IPs");
+  std::vector<pid_t> slot_of(o.max, 0);  // slot -> the worker holding it
   std::map<pid_t, bool> workers;  // pid -> busy
   unsigned idle = 0;
   bool stop = false;
@@ -176,6 +254,11 @@ int listen_and_serve(ListenOptions const& o) {
           if (it == workers.end()) continue;
           if (!it->second) idle--;
           workers.erase(it);
+          for (size_t k = 0; k < slot_of.size(); k++)
+            if (slot_of[k] == p) {
+              slot_of[k] = 0;
+              ips.leave(k);  // a worker that died in a session
+            }
         }
       }
     }
@@ -194,11 +277,14 @@ int listen_and_serve(ListenOptions const& o) {
       continue;
     }
     if (!spawn || !x[2].revents) continue;
+    size_t slot = 0;
+    while (slot < slot_of.size() && slot_of[slot]) slot++;
+    if (slot == slot_of.size()) continue;  // cannot happen: workers < max
     pid_t p = ::fork();
     if (p == 0) {
       SignalPipe::undo_in_child();
       status_r.reset();
-      worker(s.get(), status_w.get(), o);
+      worker(s.get(), status_w.get(), o, &ips, slot);
     }
     if (p < 0) {
       warn_sys("unable to fork");
@@ -206,6 +292,7 @@ int listen_and_serve(ListenOptions const& o) {
       continue;
     }
     workers[p] = false;
+    slot_of[slot] = p;
     idle++;
   }
 }

@@ -82,7 +82,7 @@ void linger(int in_fd, int out_fd) {
 
 }  // namespace
 
-bool load_config(Config* cfg, unsigned* timeout_seconds) {
+bool load_config(Config* cfg) {
   std::string me;
   if (!conf::control_line("me", &me, "")) return false;
   if (!conf::control_line("smtpgreeting", &cfg->greeting, me)) return false;
@@ -93,7 +93,12 @@ bool load_config(Config* cfg, unsigned* timeout_seconds) {
   if (!conf::control_line("localiphost", &cfg->localiphost, me)) return false;
   uint64_t t;
   if (!conf::control_uint("timeoutsmtpd", &t, 1200)) return false;
-  *timeout_seconds = t == 0 ? 1 : t > 86400 ? 86400 : unsigned(t);
+  cfg->timeout = t == 0 ? 1 : t > 86400 ? 86400 : unsigned(t);
+  if (!conf::control_uint("smtpd_per_request_deadline", &t, 1)) return false;
+  cfg->per_request_deadline = t != 0;
+  if (!conf::control_uint("smtpd_min_data_rate", &cfg->min_data_rate, 500)) return false;
+  if (!conf::control_uint("smtpd_session_time_limit", &t, 3600)) return false;
+  cfg->session_limit = t > 864000 ? 864000 : unsigned(t);
   if (!conf::control_uint("databytes", &cfg->databytes, 0)) return false;
   if (char const* d = getenv("DATABYTES")) cfg->databytes = leading_number(d);
 
@@ -140,12 +145,12 @@ int serve(int in_fd, int out_fd) {
   // A client or a qmail-queue that goes away must give EPIPE, not kill us.
   ::signal(SIGPIPE, SIG_IGN);
   Config cfg;
-  unsigned timeout_s = 1200;
-  if (!load_config(&cfg, &timeout_s)) {
+  if (!load_config(&cfg)) {
     write_all(out_fd, "421 unable to read controls (#4.3.0)\r\n");
     return ex::temp;
   }
-  int64_t const timeout_ms = int64_t(timeout_s) * 1000;
+  int64_t const timeout_ms = int64_t(cfg.timeout) * 1000;
+  bool const per_request = cfg.per_request_deadline;
 
   FlagsGuard in_flags(in_fd), out_flags(out_fd);
   set_nonblock(in_fd);
@@ -173,10 +178,23 @@ int serve(int in_fd, int out_fd) {
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // Nothing more to read now: answer what we have, then wait.
       if (!drain(&out, timeout_ms)) return ex::temp;
+      // Until the session's deadline (the request's or the session's end);
+      // without per-request deadlines, timeoutsmtpd applies to each read.
+      int64_t wait_ms = per_request ? -1 : timeout_ms;
+      int64_t now = wallclock_ms();
+      time_t d = s.deadline();
+      if (d) {
+        int64_t left = int64_t(d) * 1000 - now;
+        if (left < 0) left = 0;
+        if (wait_ms < 0 || left < wait_ms) wait_ms = left;
+      }
       iopause_fd x = {in_fd, IOPAUSE_READ, 0};
-      int n = wait_fds(&x, 1, timeout_ms);
+      int n = wait_fds(&x, 1, wait_ms);
       if (n < 0) return ex::temp;
-      if (n == 0) s.timeout();
+      if (n == 0) {
+        if (d && time(nullptr) >= d) s.expire();
+        else if (!per_request) s.timeout();
+      }
       continue;
     }
     s.eof();  // end of input or a read error: the connection is gone

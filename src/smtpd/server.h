@@ -14,11 +14,13 @@
 namespace qf::smtpd {
 
 /// Reads smtpgreeting (else me), localiphost (else me), rcpthosts,
-/// badmailfrom, databytes ($DATABYTES wins) and timeoutsmtpd (seconds, at
-/// least 1) from the control directory, and the client's description from
-/// tcpserver's variables. False with errno when a control file exists but
-/// cannot be read or parsed, or when there is neither smtpgreeting nor me.
-bool load_config(Config* cfg, unsigned* timeout_seconds);
+/// badmailfrom, databytes ($DATABYTES wins), timeoutsmtpd (seconds, at least
+/// 1), smtpd_per_request_deadline, smtpd_min_data_rate and
+/// smtpd_session_time_limit from the control directory, and the client's
+/// description from tcpserver's variables. False with errno when a control
+/// file exists but cannot be read or parsed, or when there is neither
+/// smtpgreeting nor me.
+bool load_config(Config* cfg);
 
 /// The Sink of a real server: one qmail-queue run per message.
 class QueueSink final : public Sink {

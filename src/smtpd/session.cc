@@ -44,7 +44,35 @@ void Session::violation(std::string_view what) {
   finish(ex::perm, true);
 }
 
-void Session::start() { reply("220 " + cfg_.greeting + " ESMTP"); }
+void Session::start() {
+  started_ = clock_();
+  next_request();
+  reply("220 " + cfg_.greeting + " ESMTP");
+}
+
+// A new request starts: the client has timeout seconds to send it.
+void Session::next_request() { request_end_ = clock_() + time_t(cfg_.timeout); }
+
+time_t Session::deadline() const {
+  time_t d = 0;
+  if (cfg_.per_request_deadline) d = in_data_ ? time_t(data_credit_ms_ / 1000) : request_end_;
+  if (cfg_.session_limit) {
+    time_t s = started_ + time_t(cfg_.session_limit);
+    if (!d || s < d) d = s;
+  }
+  return d;
+}
+
+void Session::expire() {
+  if (finished_) return;
+  if (cfg_.session_limit && clock_() >= started_ + time_t(cfg_.session_limit)) {
+    std::string_view host = cfg_.greeting;
+    host = host.substr(0, host.find(' '));
+    reply("421 4.4.2 " + std::string(host) + " Error: session time limit exceeded");
+    return finish(ex::temp, true);
+  }
+  timeout();
+}
 
 void Session::reset_transaction() {
   in_mail_ = false;
@@ -61,7 +89,10 @@ void Session::feed(std::string_view in) {
     }
     switch (reader_.next(&in)) {
       case Event::need_more: return;
-      case Event::line: dispatch(reader_.line(), !in.empty()); break;
+      case Event::line:
+        next_request();
+        dispatch(reader_.line(), !in.empty());
+        break;
       case Event::too_long: reply("500 command line too long (#5.5.2)"); break;
       case Event::bare_lf: violation("bare <LF> received"); break;
       case Event::bare_cr: violation("bare <CR> received"); break;
@@ -191,13 +222,22 @@ void Session::cmd_data(bool more_input) {
   bytes_ = 0;
   hops_.reset();
   decoder_.reset();
+  data_credit_ms_ = (int64_t(clock_()) + int64_t(cfg_.timeout)) * 1000;
   reply("354 go ahead");
   // qmail's order: the Received line first, not counted against databytes.
   sink_->put(received_line(cfg_.peer, helo_, clock_()));
 }
 
 void Session::data(std::string_view* in) {
+  size_t before = in->size();
   Event ev = decoder_.next(in, &chunk_);
+  if (cfg_.min_data_rate) {
+    // Postfix's smtpd_min_data_rate: a client that keeps sending at the rate
+    // keeps its deadline ahead, never more than timeout from now.
+    int64_t cap = (int64_t(clock_()) + int64_t(cfg_.timeout)) * 1000;
+    data_credit_ms_ += int64_t(before - in->size()) * 1000 / int64_t(cfg_.min_data_rate);
+    if (data_credit_ms_ > cap) data_credit_ms_ = cap;
+  }
   if (!chunk_.empty()) {
     bytes_ += chunk_.size();
     hops_.feed(chunk_);
@@ -221,6 +261,7 @@ void Session::data(std::string_view* in) {
 
 void Session::end_of_data() {
   in_data_ = false;
+  next_request();
   if (hops_.hops() >= cfg_.max_hops) {
     reply("554 too many hops, this message is looping (#5.4.6)");
   } else if (overflow_) {

@@ -33,6 +33,14 @@ struct Config {
   size_t max_line = 2048;     ///< command line bytes, CR LF not counted
   size_t max_rcpts = 1000;    ///< recipients per message
   unsigned max_hops = 100;    ///< Received + Delivered-To fields before "looping"
+  /// timeoutsmtpd: seconds a client may take for one request (a command line;
+  /// DATA see min_data_rate) with per_request_deadline, else for each read.
+  unsigned timeout = 1200;
+  bool per_request_deadline = true;  ///< smtpd_per_request_deadline
+  /// smtpd_min_data_rate: in DATA, each byte received adds 1/rate seconds to
+  /// the deadline, up to timeout from now; 0: DATA gets timeout in all.
+  uint64_t min_data_rate = 500;
+  unsigned session_limit = 3600;  ///< smtpd_session_time_limit, seconds; 0: none
 };
 
 /// Where accepted messages go.
@@ -67,6 +75,13 @@ class Session {
   void eof();
   /// The client was silent for timeoutsmtpd: "451 timeout" and finish.
   void timeout();
+  /// When the shell must stop waiting for the client: the end of the current
+  /// request (per_request_deadline) or of the session, whichever is first;
+  /// 0 when neither applies. Input fed before it moves the request's end.
+  time_t deadline() const;
+  /// The shell reached deadline(): "451 timeout" for a request, "421 ...
+  /// session time limit exceeded" for the session; finishes.
+  void expire();
 
   /// Replies not yet written; the shell takes them (and clears the string).
   std::string& replies() { return out_; }
@@ -90,6 +105,11 @@ class Session {
   void reply(std::string_view line);
   void finish(int code, bool linger);
   void violation(std::string_view what);
+  void next_request();
+
+  time_t started_ = 0;          // the session's start, for session_limit
+  time_t request_end_ = 0;      // the current request's deadline
+  int64_t data_credit_ms_ = 0;  // DATA: deadline in ms, moved by bytes received
 
   Config cfg_;
   Sink* sink_;

@@ -14,6 +14,8 @@ std::string date822(time_t t);
 
 /// Milliseconds on CLOCK_MONOTONIC: deadlines that a clock step cannot move.
 int64_t monotonic_ms();
+/// Milliseconds since the epoch (CLOCK_REALTIME), for deadlines in time_t.
+int64_t wallclock_ms();
 
 }  // namespace qf
 

@@ -1,5 +1,6 @@
 // ISC license.
 #include "deliver/lspawn.h"
+#include "queue/message.h"
 
 #include <catch2/catch.hpp>
 
@@ -61,38 +62,43 @@ TEST_CASE("lspawn: exit codes become K, D and Z", "[lspawn]") {
   CHECK(r.text.find("Error report too long, sorry.") != std::string::npos);
 }
 
-TEST_CASE("lspawn: the message file is checked before anything runs", "[lspawn]") {
+TEST_CASE("open_message: the message file is checked before anything runs", "[lspawn][queue]") {
   TempDir t;
   Layout q = make_queue(t);
   uid_t me = geteuid();
   uint64_t id = put_message(q, "hello\n");
   qf::Fd fd;
-  REQUIRE(open_message(q, id, me, &fd).ok());
+  std::string why;
+  auto refused = [&](uint64_t n, uid_t owner) {
+    qf::Fd f;
+    REQUIRE_FALSE(qf::queue::open_message(q, n, owner, &f, &why));
+    CHECK_FALSE(f.ok());
+    return why;
+  };
+  REQUIRE(qf::queue::open_message(q, id, me, &fd, &why));
   CHECK(fd.ok());
   CHECK((fcntl(fd.get(), F_GETFL) & O_NONBLOCK) == 0);
 
-  qf::Fd none;
-  CHECK(open_message(q, id, me + 1, &none).text == "Sorry, message has wrong owner. (#4.3.5)");
-  CHECK(open_message(q, id + 7, me, &none).text.rfind("Unable to open message:", 0) == 0);
+  CHECK(refused(id, me + 1) == "Sorry, message has wrong owner. (#4.3.5)");
+  CHECK(refused(id + 7, me).rfind("Unable to open message:", 0) == 0);
 
   // A message whose name is not its inode (a restored or planted file).
   uint64_t other = put_message(q, "x\n");
   uint64_t wrong = other + 7 * 1000;
   REQUIRE(rename(q.path(Dir::mess, other).c_str(), q.path(Dir::mess, wrong).c_str()) == 0);
-  CHECK(open_message(q, wrong, me, &none).text == "Sorry, message has wrong inode number. (#4.3.5)");
+  CHECK(refused(wrong, me) == "Sorry, message has wrong inode number. (#4.3.5)");
 
   // A second link, a symbolic link, a fifo.
   REQUIRE(link(q.path(Dir::mess, id).c_str(), (t / "extra").c_str()) == 0);
-  CHECK(open_message(q, id, me, &none).text == "Sorry, message has wrong link count. (#4.3.5)");
+  CHECK(refused(id, me) == "Sorry, message has wrong link count. (#4.3.5)");
   REQUIRE(unlink((t / "extra").c_str()) == 0);
   uint64_t sid = put_message(q, "s\n");
   REQUIRE(unlink(q.path(Dir::mess, sid).c_str()) == 0);
   REQUIRE(symlink(q.path(Dir::mess, id).c_str(), q.path(Dir::mess, sid).c_str()) == 0);
-  CHECK(open_message(q, sid, me, &none).text == "Sorry, message is a symbolic link. (#4.3.5)");
+  CHECK(refused(sid, me) == "Sorry, message is a symbolic link. (#4.3.5)");
   REQUIRE(unlink(q.path(Dir::mess, sid).c_str()) == 0);
   REQUIRE(mkfifo(q.path(Dir::mess, sid).c_str(), 0644) == 0);
-  CHECK(open_message(q, sid, me, &none).text == "Sorry, message has wrong type. (#4.3.5)");
-  CHECK_FALSE(none.ok());
+  CHECK(refused(sid, me) == "Sorry, message has wrong type. (#4.3.5)");
 }
 
 TEST_CASE("lspawn: without privileges only our own uid is delivered to", "[lspawn]") {

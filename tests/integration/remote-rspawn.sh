@@ -83,14 +83,21 @@ echo ":127.0.0.1:$port" > "$CONTROLDIR/smtproutes"
 echo "$id s x@one.example y@two.example z@one.example" | "$DRIVE" "$BIN/qmail-rspawn" > "$T/out4"
 expect_eq "mixed domains" "$(grep -c ' K ' "$T/out4")" 3
 
-# The message file must be mess/<id>, a regular file of the queue owner whose
-# inode is the id: otherwise a temporary failure, never a delivery.
+# The message file must be mess/<id>, a regular file of the queue owner with
+# one link whose inode is the id (qmail-lspawn's checks, one implementation):
+# otherwise a temporary failure, never a delivery.
 split=${CONFSPLIT:-$(head -n 1 "$TOP/conf-split")}
 fake=4242424
 cp "$QUEUEDIR/mess/$((id % split))/$id" "$QUEUEDIR/mess/$((fake % split))/$fake"
 ln -s "$id" "$QUEUEDIR/mess/$((4343 % split))/4343"
 printf '%s\n' "$fake s a@example.com" "4343 s b@example.com" "999999999 s c@example.com" |
   "$DRIVE" "$BIN/qmail-rspawn" > "$T/out5"
-expect_eq "refused message files" "$(grep -c ' Z .*(#4.3.0)' "$T/out5")" 3
-grep -q "^$fake a@example.com Z Message file .* inode" "$T/out5" || fail "inode check: $(cat "$T/out5")"
+grep -q "^$fake a@example.com Z Sorry, message has wrong inode number. (#4.3.5)" "$T/out5" || fail "inode check: $(cat "$T/out5")"
+grep -q "^4343 b@example.com Z Sorry, message is a symbolic link. (#4.3.5)" "$T/out5" || fail "symlink check: $(cat "$T/out5")"
+grep -q "^999999999 c@example.com Z Unable to open message: .*(#4.3.0)" "$T/out5" || fail "missing message: $(cat "$T/out5")"
+# A second hard link to the message (CVE-2008-2936's shape): refused too.
+ln "$QUEUEDIR/mess/$((id % split))/$id" "$T/second-link"
+echo "$id s d@example.com" | "$DRIVE" "$BIN/qmail-rspawn" > "$T/out6"
+rm -f "$T/second-link"
+grep -q "^$id d@example.com Z Sorry, message has wrong link count. (#4.3.5)" "$T/out6" || fail "link count check: $(cat "$T/out6")"
 ok "1000 recipients in 20 transactions over $first_sess connections; limits and checks hold"

@@ -11,6 +11,8 @@ mkqueue "$Q" -s 7
 mkdir "$T/control"
 echo mx.example.org > "$T/control/me"
 echo example.org > "$T/control/rcpthosts"
+# The per-IP limit has its own section (6); the others count workers.
+echo 0 > "$T/control/smtpd_client_connection_count_limit"
 export QUEUEDIR=$Q CONFSPLIT=7 CONTROLDIR=$T/control QMAILQUEUE=$BIN/qmail-queue
 unset RELAYCLIENT DATABYTES TCPREMOTEIP TCPLOCALIP TCPLOCALHOST
 
@@ -120,6 +122,35 @@ wait "$lpid"; rc=$?; lpid=
 expect_eq "listener exit code after TERM" "$rc" 0
 grep -rqa 'during TERM' "$Q/mess" || fail "message sent during TERM not queued"
 ok "TERM: the session in progress finishes its message, then exit 0"
+
+# 6. smtpd_client_connection_count_limit (default -c / 2): with -c 4, a third
+#    session from one IP is refused with 421 while two run; another IP is
+#    served; an IP in smtpd_client_event_limit_exceptions is not limited.
+rm -f "$T/control/smtpd_client_connection_count_limit"
+start_listener -c 4
+hold() {  # hold n ip: a client from ip that keeps its session 3 s
+  tcpclient -RHl0 -i "$2" 127.0.0.1 "$port" sh -c 'head -n 1 <&6 > "$0"; sleep 3; printf "QUIT\r\n" >&7; cat <&6 > /dev/null' "$T/ip.$1" &
+}
+rm -f "$T"/ip.*
+hold 1 127.0.0.1; h1=$!; hold 2 127.0.0.1; h2=$!
+wait_for 10 sh -c "[ \$(cat $T/ip.1 $T/ip.2 2>/dev/null | grep -c '^220') = 2 ]" || fail "two sessions from 127.0.0.1 not greeted"
+hold 3 127.0.0.1; h3=$!
+wait_for 10 sh -c "grep -q . $T/ip.3 2>/dev/null" || fail "no answer to the third session"
+expect_eq "third session from one IP" "$(tr -d '\r' < "$T/ip.3")" "421 4.7.0 Error: too many connections from 127.0.0.1"
+hold 4 127.0.0.2; h4=$!
+wait_for 10 sh -c "grep -q . $T/ip.4 2>/dev/null" || fail "no answer to 127.0.0.2"
+grep -q '^220 ' "$T/ip.4" || fail "127.0.0.2 refused: $(cat "$T/ip.4")"
+wait $h1 $h2 $h3 $h4
+stop_listener
+echo 127. > "$T/control/smtpd_client_event_limit_exceptions"
+start_listener -c 4
+rm -f "$T"/ip.*
+hold 1 127.0.0.1; h1=$!; hold 2 127.0.0.1; h2=$!; hold 3 127.0.0.1; h3=$!
+wait_for 10 sh -c "[ \$(cat $T/ip.? 2>/dev/null | grep -c '^220') = 3 ]" || fail "excepted IP limited: $(cat "$T"/ip.?)"
+wait $h1 $h2 $h3
+stop_listener
+rm -f "$T/control/smtpd_client_event_limit_exceptions"
+ok "per-IP limit: 2 of -c 4 from one IP, the third 421, another IP served, exceptions honoured"
 
 # 5. Bad usage is 100; a port already taken is 111.
 "$BIN/qmail-smtpd" -L -m 0 127.0.0.1 2525 2> "$T/err"; rc=$?

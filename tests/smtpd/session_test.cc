@@ -513,3 +513,103 @@ TEST_CASE("session: the Received line names HELO only when it differs", "[smtpd]
   CHECK(c.sink.queued[2].data ==
         "Received: from client.example (HELO other.example) (ident@192.0.2.7" + tail);
 }
+
+// Deadlines (issue 11, defect 5): a client that trickles bytes cannot keep a
+// session for ever. A virtual clock drives the session.
+namespace {
+
+struct Timed {
+  time_t now = 1000000000;
+  FakeSink sink;
+  Session session;
+  explicit Timed(Config c) : session(std::move(c), &sink, [this] { return now; }) { session.start(); }
+  // One byte per second, as a slowloris client sends; stops when the session
+  // finishes or its deadline passes (what the shell would do).
+  size_t trickle(std::string_view s) {
+    size_t sent = 0;
+    for (char c : s) {
+      if (session.finished()) break;
+      time_t d = session.deadline();
+      if (d && now >= d) {
+        session.expire();
+        break;
+      }
+      session.feed(std::string_view(&c, 1));
+      sent++;
+      now++;
+    }
+    return sent;
+  }
+};
+
+Config timed(unsigned timeout, unsigned session_limit = 0, uint64_t rate = 500) {
+  Config c = config();
+  c.timeout = timeout;
+  c.session_limit = session_limit;
+  c.min_data_rate = rate;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a command trickled at one byte a second ends at timeoutsmtpd", "[smtpd][deadline]") {
+  Timed t(timed(30));
+  std::string slow = "HELO " + std::string(100, 'a') + "\r\n";
+  size_t sent = t.trickle(slow);
+  CHECK(sent == 30);
+  REQUIRE(t.session.finished());
+  CHECK(t.session.replies().find("451 timeout (#4.4.2)") != std::string::npos);
+  CHECK(t.session.exit_code() == 111);
+}
+
+TEST_CASE("each complete command starts a new request deadline", "[smtpd][deadline]") {
+  Timed t(timed(30));
+  // 100 commands of 10 bytes at 1 byte/s: 1,000 s in all, each within 30 s.
+  for (int i = 0; i < 100; i++) REQUIRE(t.trickle("NOOP xxx\r\n") == 10);
+  CHECK_FALSE(t.session.finished());
+}
+
+TEST_CASE("without per-request deadlines the session has no deadline of its own", "[smtpd][deadline]") {
+  Config c = timed(30);
+  c.per_request_deadline = false;
+  Timed t(c);
+  CHECK(t.session.deadline() == 0);
+  CHECK(t.trickle("HELO " + std::string(100, 'a') + "\r\n") == 107);
+}
+
+TEST_CASE("DATA trickled below smtpd_min_data_rate ends; at the rate it goes on", "[smtpd][deadline]") {
+  Timed t(timed(30, 0, 500));
+  t.session.feed("HELO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n");
+  REQUIRE(t.session.replies().find("354") != std::string::npos);
+  // 1 byte/s earns 2 ms a byte: the 30 s of credit last about 30 bytes.
+  size_t sent = t.trickle(std::string(1000, 'x'));
+  CHECK(sent >= 30);
+  CHECK(sent <= 31);
+  CHECK(t.session.finished());
+  CHECK(t.sink.queued.empty());
+
+  // A fast client: 600 bytes each second for 200 s keeps its deadline ahead.
+  Timed f(timed(30, 0, 500));
+  f.session.feed("HELO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n");
+  std::string line = std::string(598, 'y') + "\r\n";
+  for (int s = 0; s < 200; s++) {
+    REQUIRE(f.now < f.session.deadline());
+    f.session.feed(line);
+    f.now++;
+  }
+  f.session.feed(".\r\n");
+  CHECK(f.sink.queued.size() == 1);
+  CHECK_FALSE(f.session.finished());
+}
+
+TEST_CASE("smtpd_session_time_limit ends a busy session with 421", "[smtpd][deadline]") {
+  Timed t(timed(30, 60));
+  size_t commands = 0;
+  while (!t.session.finished() && commands < 1000) {
+    if (t.trickle("NOOP\r\n") == 6) commands++;
+  }
+  REQUIRE(t.session.finished());
+  CHECK(commands == 10);  // 6 s each, the 11th runs into the 60 s limit
+  CHECK(t.session.replies().find("421 4.4.2 mx.example.org Error: session time limit exceeded") !=
+        std::string::npos);
+}
