@@ -28,13 +28,15 @@ class Cleaner {
   char handle(std::string_view request);
   /// fsyncs the directories of the todo removals since the last call.
   bool sync();
-  /// Removes pid/ leftovers past the reclaim age; called every 30 requests.
+  /// Removes pid/ leftovers past the reclaim age; called after every request,
+  /// it sweeps after the first one since the start, then every 30.
   void maybe_sweep(time_t now);
 
  private:
   Layout q_;
   std::set<std::string> dirty_;
-  unsigned since_sweep_ = 0;
+  // A start often follows a crash: the first request sweeps.
+  unsigned since_sweep_ = 29;
 };
 
 }  // namespace qf::queue

@@ -336,7 +336,12 @@ int run_queued(Layout const& q, unsigned workers) {
   std::vector<pid_t> kids(workers, 0);
   auto spawn = [&](size_t i) {
     pid_t p = ::fork();
-    if (p == 0) _exit(Worker(q, s.get()).run());
+    if (p == 0) {
+      // A worker forked to replace a dead one inherits our signal set-up: it
+      // starts from scratch (its own SignalPipe), or neither would see its signals.
+      SignalPipe::undo_in_child();
+      _exit(Worker(q, s.get()).run());
+    }
     kids[i] = p;
   };
   for (size_t i = 0; i < kids.size(); i++) spawn(i);

@@ -237,7 +237,10 @@ void Send::open_due(time_t now) {
       fresh_turn_[c] = &q != &fresh_[c];
       uint64_t id = q.pop();
       if (jobs_.count(key(id, Channel(c)))) continue;  // already open
-      if (open_job(id, Channel(c), now)) open_rcpts += jobs_[key(id, Channel(c))]->rcpts.size();
+      // A job with nothing left to deliver is closed at once (a crash after
+      // its last done mark): it is no longer in jobs_.
+      if (open_job(id, Channel(c), now))
+        if (auto it = jobs_.find(key(id, Channel(c))); it != jobs_.end()) open_rcpts += it->second->rcpts.size();
     }
   }
 }

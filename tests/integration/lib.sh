@@ -91,10 +91,10 @@ queue_snapshot() {
 
 # wait_for seconds command...: polls until command succeeds.
 wait_for() {
-  n=$(( $1 * 10 )); shift
-  while [ $n -gt 0 ]; do
+  _wf_n=$(( $1 * 20 )); shift
+  while [ $_wf_n -gt 0 ]; do
     "$@" && return 0
-    sleep 0.1; n=$((n - 1))
+    sleep 0.05; _wf_n=$((_wf_n - 1))
   done
   return 1
 }
@@ -119,7 +119,8 @@ start_instance() {
   QFLEET_EMBEDDED=1 QMAILHOME=$I QUEUEDIR=$I/queue setsid "$BIN/qmail-start" ./Maildir/ > "$I/log" 2>&1 &
   echo $! > "$I/pid"
   on_exit stop_pidfile "$I/pid"
-  wait_for 10 grep -qs '^status: local' "$I/log" || fail "qmail-send did not start: $(cat "$I/log")"
+  wait_for 10 grep -qs '^status: local' "$I/log" ||
+    fail "qmail-send did not start ($(kill -0 "$(cat "$I/pid")" 2>/dev/null && echo "still running: $(ps -o pid=,stat=,wchan:30=,comm= --ppid "$(cat "$I/pid")" | tr '\n' ';')" || echo "it exited")): $(cat "$I/log")"
 }
 stop_instance() {
   local I=$1
