@@ -173,9 +173,13 @@ void Spawner::report(unsigned slot, std::vector<spawn::Result> const& results) {
   std::string buf;
   spawn::encode_report(slot, results, &buf);
   if (!write_all(repfd_, buf)) {
+    // qmail-send can no longer hear us: take no new command, finish the
+    // deliveries in flight and exit 111, so that it restarts the set.
     warn(std::string("unable to write reports: ") + std::strerror(errno) +
-         "; finishing deliveries in flight without reporting them");
+         "; finishing deliveries in flight without reporting them, then exiting");
     writing_ = false;
+    reading_ = false;
+    broken_ = true;
   }
 }
 

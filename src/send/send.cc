@@ -558,6 +558,14 @@ void Send::run_timers(time_t now) {
     done_timers_.erase(done_timers_.begin());
     finish(id);
   }
+  while (!clean_timers_.empty() && clean_timers_.begin()->first <= now) {
+    uint64_t id = clean_timers_.begin()->second;
+    clean_timers_.erase(clean_timers_.begin());
+    std::string req = "foop/" + fmt_u64(id);
+    req.push_back('\0');
+    clean_out_.put(req);
+    clean_wait_.push_back(id);
+  }
 }
 
 // Leftovers: messages in S2/S3 (mess/ without info/ or todo/) that no
@@ -627,7 +635,12 @@ void Send::clean_answers(std::string_view bytes) {
     if (clean_wait_.empty()) break;
     uint64_t id = clean_wait_.front();
     clean_wait_.pop_front();
-    if (c != '+') log_.line("warning: qmail-clean unable to clean up foop/" + fmt_u64(id));
+    if (c != '+') {
+      // Asked again later (ALRM: now); a removal must not be left to the
+      // next day's sweep.
+      log_.line("warning: qmail-clean unable to clean up foop/" + fmt_u64(id) + "; will try again later");
+      clean_timers_.emplace(::time(nullptr) + kSysfail, id);
+    }
   }
 }
 
@@ -732,6 +745,7 @@ int Send::run() {
         if (!ready_[c].empty() && used_[c] < concurrency_[c]) wake = now;
       }
       if (!done_timers_.empty()) wake = std::min(wake, done_timers_.begin()->first);
+      if (!clean_timers_.empty()) wake = std::min(wake, clean_timers_.begin()->first);
       if (cleanup_pos_ < cleanup_ids_.size()) wake = now;
       else wake = std::min(wake, next_cleanup_);
     }
@@ -750,8 +764,17 @@ int Send::run() {
         int s;
         while ((s = sig_.next()) > 0) {
           if (s == SIGTERM) exitasap_ = true;
-          if (s == SIGALRM)
-            for (auto& d : due_) d.all_due(::time(nullptr));
+          if (s == SIGALRM) {
+            // Everything waiting for a retry, the clean-ups of finished
+            // messages that failed with it.
+            time_t t = ::time(nullptr);
+            for (auto& d : due_) d.all_due(t);
+            for (auto* m : {&done_timers_, &clean_timers_}) {
+              std::multimap<time_t, uint64_t> timers;
+              for (auto const& [when, id] : *m) timers.emplace(std::min(when, t), id);
+              m->swap(timers);
+            }
+          }
           if (s == SIGHUP) {
             if (!read_controls(false)) log_.line("alert: unable to reread controls");
             if (todo_alive_) todo_out_.put(std::string(1, todo::kReread));

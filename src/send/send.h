@@ -120,6 +120,7 @@ class Send {
   std::deque<uint64_t> ready_[kChannels];  // open jobs with recipients to hand out
   size_t open_jobs_[kChannels] = {0, 0};
   std::multimap<time_t, uint64_t> done_timers_;  // messages to finish, by time
+  std::multimap<time_t, uint64_t> clean_timers_;  // removals qmail-clean failed, to ask again
 
   OutQueue chan_out_[kChannels];
   std::unique_ptr<spawn::ReportReader> reports_[kChannels];
