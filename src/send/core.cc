@@ -288,7 +288,10 @@ void Core::intake(time_t now) {
     for (auto& tp : t_) {
       Transport& t = *tp;
       if (jobs_.size() >= cfg_.message_active_limit) return;
-      bool f = !t.fresh.empty(), d = !t.due.empty();
+      // Deferred mail fills four fifths of the active set at most: the rest
+      // is new mail's, which a backlog would otherwise keep waiting for room.
+      bool f = !t.fresh.empty();
+      bool d = !t.due.empty() && jobs_.size() < cfg_.message_active_limit - cfg_.message_active_limit / 5;
       if (!f && !d) continue;
       // One from each in turn while both have work (qmgr_loop).
       bool take_fresh = f && (t.fresh_turn || !d);
@@ -305,6 +308,8 @@ void Core::intake(time_t now) {
       if (jobs_.count(key(id, t.ch))) continue;  // already in memory
       load_job(t, id, now);
       loaded++;
+      // A full active set takes new mail first when room frees up (qmgr_loop).
+      if (jobs_.size() >= cfg_.message_active_limit) t.fresh_turn = true;
     }
   }
 }
@@ -514,21 +519,25 @@ void Core::close_job(Job& j, time_t now) {
   }
   t.rcpts_in_core -= std::min(t.rcpts_in_core, j.rcpt_count);
   rcpts_in_core_ -= std::min(rcpts_in_core_, j.rcpt_count);
-  if (!j.corrupt) {
-    if (j.deferred || j.unread) {
-      time_t next = now + backoff(now - j.birth);
-      port_->deferred(id, ch, next);
-      t.deferred.push(id, next);
-      for (auto const& dk : j.deferred_on) {
-        auto it = t.dests.find(dk);
-        if (it != t.dests.end()) it->second->waiting.push_back({key(id, ch), next});
-      }
-    } else {
-      port_->finished(id, ch);
-    }
-  }
+  bool corrupt = j.corrupt, deferred = j.deferred || j.unread;
+  time_t birth = j.birth;
+  std::vector<std::string> on = std::move(j.deferred_on);
+  // Gone from memory before the Port hears of it: finishing the message
+  // asks whether any of its jobs is still active.
   t.active--;
   jobs_.erase(key(id, ch));
+  if (corrupt) return;
+  if (deferred) {
+    time_t next = now + backoff(now - birth);
+    port_->deferred(id, ch, next);
+    t.deferred.push(id, next);
+    for (auto const& dk : on) {
+      auto it = t.dests.find(dk);
+      if (it != t.dests.end()) it->second->waiting.push_back({key(id, ch), next});
+    }
+  } else {
+    port_->finished(id, ch);
+  }
 }
 
 void Core::drop_message(uint64_t id) {
@@ -1035,7 +1044,8 @@ time_t Core::next_wakeup(time_t now) const {
   if (!dead_timers_.empty()) w = std::min(w, dead_timers_.begin()->first);
   if (stopping_) return std::max(w, now);
   for (auto const& t : t_) {
-    if ((!t->fresh.empty() || !t->due.empty()) && jobs_.size() < cfg_.message_active_limit) return now;
+    if (!t->fresh.empty() && jobs_.size() < cfg_.message_active_limit) return now;
+    if (!t->due.empty() && jobs_.size() < cfg_.message_active_limit - cfg_.message_active_limit / 5) return now;
     if (!t->ready.empty() && t->used < t->concurrency(cfg_) && !t->free_slots.empty()) return now;
   }
   return std::max(w, now);
