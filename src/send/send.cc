@@ -361,7 +361,10 @@ void Send::corrupt(uint64_t id, std::string const& why) {
   std::string line = "warning: corrupt: moved " + (moved.empty() ? std::string("nothing") : moved) +
                      " to corrupt/";
   if (!failed.empty()) line += ", unable to move " + failed;
-  log_.line(line + ": " + logsafe(why));
+  std::string reason = why;  // our own words: only line ends need taming
+  for (char& ch : reason)
+    if (ch == '\n' || ch == '\r' || ch == '\0') ch = '/';
+  log_.line(line + ": " + reason);
 }
 
 // ---- finishing messages ----
