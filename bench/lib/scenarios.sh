@@ -565,8 +565,8 @@ I_RCPTS=10000 I_SINGLES=100
 hi_create() {
   _sys=$1; shift
   sys_create "$_sys"
-  for _r in "$@"; do
-    _dom=${_r%%:*} _port=${_r#*:}
+  for _route in "$@"; do
+    _dom=${_route%%:*} _port=${_route#*:}
     case $_sys in
       postfix) echo "$_dom smtp:[127.0.0.1]:$_port" >> "$PF/etc/transport" ;;
       qfleet) echo "$_dom:127.0.0.1:$_port" >> "$QF/control/smtproutes" ;;

@@ -983,6 +983,10 @@ void Core::report(Channel c, unsigned slot, spawn::Verdict v, std::vector<spawn:
   j.inflight--;
   maybe_close(j, now);
   maybe_drop(d);
+  // No delivery starts here: step() starts them once every report that has
+  // arrived is in. Postfix starts one after each report; waiting for the
+  // whole batch damps the window near a destination's limit (a cohort that
+  // reports at once counts as less busy when it grows the window).
 }
 
 // ---- triggers and time ----
