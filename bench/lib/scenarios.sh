@@ -551,10 +551,9 @@ scn_g() {
 
 # --- (h) and (i): the delivery scheduler (issue 12) ---------------------------
 #
-# Both run each system with its own defaults: qfleet without the
-# concurrencylocal and concurrencyremote files the other scenarios write (its
-# defaults are 10 and 100, the latter Postfix's default_process_limit), Postfix
-# as bench/lib/postfix.sh sets it up. The instance is destroyed after each
+# Both run each system with its own defaults (qfleet: concurrencylocal 10,
+# concurrencyremote 100, Postfix's default_process_limit; 20 per destination),
+# even with BENCH_QF_CONCURRENCY* set. The instance is destroyed after each
 # measurement without a drain (the slow backlog would take minutes): nothing
 # left in it is counted.
 H_SLOW=2000 H_FAST=500

@@ -583,7 +583,8 @@ void Core::maybe_drop(Dest& d) {
   if (d.busy || !d.jobs.empty() || !d.waiting.empty() || d.dead) return;
   Transport& t = *t_[d.ch];
   if (d.in_ready) t.ready.erase({d.ready_key, &d});
-  t.dests.erase(d.key);
+  std::string k = d.key;  // not a reference into the node being erased
+  t.dests.erase(k);
 }
 
 void Core::positive(Dest& d, time_t now) {
@@ -713,6 +714,8 @@ void Core::wake(Dest& d) {
   Transport& t = *t_[d.ch];
   for (auto const& w : d.waiting) {
     if (jobs_.count(w.first)) continue;
+    auto r = stale_.equal_range(w.first);
+    if (std::any_of(r.first, r.second, [&](auto const& e) { return e.second == w.second; })) continue;
     t.due.push_back(w.first / 2);
     stale_.insert(w);
   }
@@ -1054,6 +1057,9 @@ time_t Core::next_wakeup(time_t now) const {
   }
   return std::max(w, now);
 }
+
+unsigned Core::in_flight(Channel c) const { return t_[c]->used; }
+unsigned Core::concurrency(Channel c) const { return t_[c]->concurrency(cfg_); }
 
 Stats Core::stats() const {
   Stats s;

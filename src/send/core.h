@@ -197,7 +197,11 @@ class Core {
   bool busy() const;
   /// (id, c) is in memory.
   bool active(uint64_t id, Channel c) const;
+  /// Figures of the whole state; costs a walk over the destinations.
   Stats stats() const;
+  /// Deliveries in flight on c, and c's limit: cheap, for the status line.
+  unsigned in_flight(Channel c) const;
+  unsigned concurrency(Channel c) const;
 
   struct Dest;
   struct Job;

@@ -84,8 +84,8 @@ Send::Send(queue::Layout q) : q_(std::move(q)) {
 Send::~Send() = default;
 
 void Send::status() {
-  Stats s = core_->stats();
-  unsigned now[4] = {s.used[kLocal], s.concurrency[kLocal], s.used[kRemote], s.concurrency[kRemote]};
+  unsigned now[4] = {core_->in_flight(kLocal), core_->concurrency(kLocal), core_->in_flight(kRemote),
+                     core_->concurrency(kRemote)};
   if (std::equal(now, now + 4, last_status_)) return;
   std::copy(now, now + 4, last_status_);
   log_.line(log_status(now[0], now[1], now[2], now[3]));
@@ -592,7 +592,9 @@ void Send::lost(char const* what) {
 
 
 void Send::publish(time_t now) {
-  if (!slot_) return;
+  // Once a second: the figures walk the destinations; the heartbeat is in seconds.
+  if (!slot_ || now == last_publish_) return;
+  last_publish_ = now;
   Stats s = core_->stats();
   slot_->lused.store(s.used[kLocal], std::memory_order_relaxed);
   slot_->lmax.store(s.concurrency[kLocal], std::memory_order_relaxed);
@@ -606,7 +608,7 @@ void Send::publish(time_t now) {
 
 bool Send::can_exit() const {
   for (int c = 0; c < kChannels; c++)
-    if (spawn_alive_[c] && core_->stats().used[c]) return false;
+    if (spawn_alive_[c] && core_->in_flight(Channel(c))) return false;
   if (!bouncers_.empty()) return false;
   if (clean_alive_ && (!clean_wait_.empty() || clean_out_.pending())) return false;
   return !todo_alive_;

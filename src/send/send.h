@@ -120,6 +120,7 @@ class Send final : private Port {
 
   multi::Shm shm_;
   multi::QueueSlot* slot_ = nullptr;
+  time_t last_publish_ = 0;
 
   std::vector<uint64_t> cleanup_ids_;
   size_t cleanup_pos_ = 0;
