@@ -458,6 +458,8 @@ void Core::assign(Job& j, std::vector<QueuedRcpt>&& in, time_t now) {
     peer->todo.back().rcpts.push_back(r);
     refresh(d);
   }
+  // More entries change who may preempt whom (qmgr_job_obtain resets it too).
+  t.cand_current = nullptr;
 }
 
 // A recipient whose destination is dead: deferred at once, without a slot,
