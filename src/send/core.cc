@@ -54,7 +54,10 @@ bool Feedback::parse(std::string_view s, Feedback* f) {
 Settings Settings::defaults() {
   Settings s;
   s.t[kLocal].concurrency = 10;
-  s.t[kLocal].dest_concurrency_limit = 2;  // local_destination_concurrency_limit
+  // Postfix's local_destination_concurrency_limit is 2, for its mailbox
+  // locks; Maildir needs none, and qmail-local costs a fork and an exec, so
+  // the channel's limit alone holds, as in qmail.
+  s.t[kLocal].dest_concurrency_limit = 0;
   s.t[kLocal].dest_recipient_limit = 1;    // local_destination_recipient_limit
   s.t[kRemote].concurrency = 100;
   return s;

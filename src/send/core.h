@@ -90,7 +90,8 @@ struct Settings {
   addr::Routes routes;                 ///< smtproutes: the remote next hops
   std::vector<DestOverride> overrides;
   /// Postfix 3.7's defaults, qmail's concurrencylocal 10 and concurrencyremote
-  /// 100 (Postfix's default_process_limit).
+  /// 100 (Postfix's default_process_limit); a local destination has no limit
+  /// of its own (Postfix's is 2).
   static Settings defaults();
 };
 
