@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "multi/scheduler.h"
+#include "multi/supervisor.h"
 #include "sys/exitcodes.h"
 #include "sys/strerr.h"
 

@@ -5,6 +5,8 @@
 #include <new>
 
 #include "inject/sendmail.h"
+#include "queue/layout.h"
+#include "queue/trigger.h"
 #include "sys/exitcodes.h"
 #include "sys/strerr.h"
 
@@ -18,6 +20,16 @@ int main(int argc, char** argv) {
     SendmailRequest req;
     if (!parse_sendmail(argc, argv, &req)) qf::die_usage(kSendmailUsage);
     if (!req.refusal.empty()) qf::die(qf::ex::perm, req.refusal.c_str());
+    if (req.flush) {
+      // Postfix's sendmail -q: F A D I; -qR site: that destination only.
+      std::string bytes = req.flush->empty() ? std::string(qf::queue::kFlushAll)
+                                             : qf::queue::flush_destination_request(*req.flush);
+      bool any = false;
+      for (auto const& d : qf::queue::flush_targets())
+        any |= qf::queue::pull_trigger(qf::queue::Layout(d, 1, false), bytes);
+      if (!any) qf::die_sys(qf::ex::temp, "unable to write to lock/trigger");
+      return 0;
+    }
     Options opt;
     Identity id = identity_from_env();
     sendmail_to_inject(req, &opt, &id);

@@ -2,8 +2,7 @@
 # benchmarks (POSIX sh). Everything lives under one scratch directory DIR,
 # which is the instance's QMAILHOME:
 #
-#   DIR/control   me, locals, rcpthosts, concurrencylocal, concurrencyremote,
-#                 smtproutes, defaultdelivery
+#   DIR/control   me, locals, rcpthosts, smtproutes, defaultdelivery
 #   DIR/users/assign   qmail-users(5): the bench user's address -> DIR/home
 #   DIR/queue     one queue, made by bin/queue-fix (QUEUEDIR)
 #   DIR/home      the bench user's qfleet home: DIR/home/Maildir/
@@ -22,8 +21,10 @@
 # qmail-queue (qmail-inject loops, qmail-smtpd) run as qmailq: the same
 # owner for the queue files, the same work, no setuid bit. Embedded: as root.
 #
-# Concurrency: concurrencylocal 10 and concurrencyremote 20, qmail's defaults
-# (BENCH_QF_CONCURRENCYLOCAL / BENCH_QF_CONCURRENCYREMOTE override them).
+# Concurrency: qfleet's defaults, as Postfix runs with its own: concurrencylocal
+# 10, concurrencyremote 100 (Postfix's default_process_limit), 20 per
+# destination (BENCH_QF_CONCURRENCYLOCAL / BENCH_QF_CONCURRENCYREMOTE write the
+# control files).
 
 QF_BIN=${BENCH_QF_BIN:-$TOP/bin}
 
@@ -90,8 +91,8 @@ qf_create() {
   echo "mx.$BENCH_DOMAIN" > "$_d/control/me"
   echo "$BENCH_DOMAIN" > "$_d/control/locals"
   printf '%s\n%s\n' "$BENCH_DOMAIN" "$BENCH_SINK_DOMAIN" > "$_d/control/rcpthosts"
-  echo "${BENCH_QF_CONCURRENCYLOCAL:-10}" > "$_d/control/concurrencylocal"
-  echo "${BENCH_QF_CONCURRENCYREMOTE:-20}" > "$_d/control/concurrencyremote"
+  [ -n "${BENCH_QF_CONCURRENCYLOCAL:-}" ] && echo "$BENCH_QF_CONCURRENCYLOCAL" > "$_d/control/concurrencylocal"
+  [ -n "${BENCH_QF_CONCURRENCYREMOTE:-}" ] && echo "$BENCH_QF_CONCURRENCYREMOTE" > "$_d/control/concurrencyremote"
   echo "$BENCH_SINK_DOMAIN:127.0.0.1:$SINK_PORT" > "$_d/control/smtproutes"
   echo ./Maildir/ > "$_d/control/defaultdelivery"
   printf '=%s:%s:%s:%s:%s:::\n.\n' "$BENCH_USER" "$_owner" "$_uid" "$_gid" "$_d/home" > "$_d/users/assign"

@@ -27,10 +27,12 @@ scn_title() {
     e) echo "(e) smtp-source ×8 → local Maildir, $N × 2 KB" ;;
     f) echo "(f) qfleet alone: QUEUE_COUNT 1, 2, 4 (as (a))" ;;
     g) echo "(g) qmail-send VmHWM and start-up, ${G_QUEUED:-1000000} queued" ;;
+    h) echo "(h) $H_FAST messages to a fast destination after $H_SLOW to a slow one (smtp-sink -w 1)" ;;
+    i) echo "(i) $I_SINGLES one-recipient messages after one of $I_RCPTS recipients, one destination (smtp-sink -w 1)" ;;
   esac
 }
-scn_unit() { case $1 in c|d) echo s ;; g) echo "MB, s" ;; *) echo msgs/s ;; esac; }
-scn_target() { case $1 in a|b|e) echo "≥ 2.0" ;; c|d) echo "≤ 0.5 (time)" ;; g) echo "RSS ≤ 64 MB" ;; *) echo "" ;; esac; }
+scn_unit() { case $1 in c|d|h|i) echo s ;; g) echo "MB, s" ;; *) echo msgs/s ;; esac; }
+scn_target() { case $1 in a|b|e) echo "≥ 2.0" ;; c|d|h|i) echo "≤ 0.5 (time)" ;; g) echo "RSS ≤ 64 MB" ;; *) echo "" ;; esac; }
 # scn_commits: scenarios whose rate is compared with the durable-commit limit.
 scn_commits() { case $1 in a|b|e) return 0 ;; *) return 1 ;; esac; }
 
@@ -545,4 +547,131 @@ scn_g() {
     round_result g qfleet "$r" "$(elapsed "$_t0" "$_t1")" "$_hwm"
     r=$((r + 1))
   done
+}
+
+# --- (h) and (i): the delivery scheduler (issue 12) ---------------------------
+#
+# Both run each system with its own defaults (qfleet: concurrencylocal 10,
+# concurrencyremote 100, Postfix's default_process_limit; 20 per destination),
+# even with BENCH_QF_CONCURRENCY* set. The instance is destroyed after each
+# measurement without a drain (the slow backlog would take minutes): nothing
+# left in it is counted.
+H_SLOW=2000 H_FAST=500
+I_RCPTS=10000 I_SINGLES=100
+
+# hi_create system route...: a fresh instance with default concurrency and a
+# route "domain:port" for each argument.
+hi_create() {
+  _sys=$1; shift
+  sys_create "$_sys"
+  for _route in "$@"; do
+    _dom=${_route%%:*} _port=${_route#*:}
+    case $_sys in
+      postfix) echo "$_dom smtp:[127.0.0.1]:$_port" >> "$PF/etc/transport" ;;
+      qfleet) echo "$_dom:127.0.0.1:$_port" >> "$QF/control/smtproutes" ;;
+    esac
+  done
+  [ "$_sys" = qfleet ] && rm -f "$QF/control/concurrencylocal" "$QF/control/concurrencyremote"
+  return 0
+}
+
+# (h) H_SLOW messages to slow.test (smtp-sink -w 1: a second before each DATA
+# answer) are queued first, by the (a) injector loops, and the system starts
+# on them; then the clock starts and H_FAST messages to fast.test are
+# injected the same way. The measure: seconds until the last fast one is at
+# its sink. A slow destination must leave room for every other.
+scn_h() {
+  systems=$(usable_systems h $QF_REMOTE)
+  [ -n "$systems" ] || return 0
+  H_SLOW_PORT=$(free_port) H_FAST_PORT=$(free_port)
+  make_message "$S/msg.slow" 2048 "rcpt@slow.test"
+  make_message "$S/msg.fast" 2048 "rcpt@fast.test"
+  chmod 644 "$S/msg.slow" "$S/msg.fast"
+  run_rounds nodc h_round
+}
+
+h_round() {
+  _sys=$1 _r=$2
+  hi_create "$_sys" "slow.test:$H_SLOW_PORT" "fast.test:$H_FAST_PORT"
+  sink_start hslow "$H_SLOW_PORT" 0 -w 1
+  _spid=$SINK_PID
+  sink_start hfast "$H_FAST_PORT" 0
+  _fpid=$SINK_PID
+  sys_start "$_sys"
+  interruptible d_inject "$_sys" "$H_SLOW" "$S/msg.slow" rcpt@slow.test 4 > "$S/inj.out" 2> "$S/inj.err" || {
+    sink_stop "$_spid"; sink_stop "$_fpid"; sys_destroy "$_sys"
+    round_fail h "$_sys" "$_r" "injection of the slow messages failed: $(head -c 300 "$S/inj.err")"; return 0; }
+  sync
+  _t0=$(now)
+  interruptible d_inject "$_sys" "$H_FAST" "$S/msg.fast" rcpt@fast.test 4 > "$S/inj.out" 2> "$S/inj.err"
+  _irc=$?
+  _t_inj=$(now)
+  interruptible "$(tool wait-count)" sink "$S/sink.hfast.out" "$H_FAST" "$(timeout_for "$H_SLOW")" > "$S/wait.out"; _wrc=$?
+  _t1=$(awk '{ print $1 }' "$S/wait.out")
+  _slow=$(tail -c 300 "$S/sink.hslow.out" | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -n 1)
+  sys_stop "$_sys"
+  sink_stop "$_fpid"; sink_stop "$_spid"
+  sys_destroy "$_sys"
+  if [ "$_irc" != 0 ]; then
+    round_fail h "$_sys" "$_r" "injection of the fast messages failed: $(head -c 300 "$S/inj.err")"; return 0
+  fi
+  if [ "$_wrc" != 0 ]; then
+    round_fail h "$_sys" "$_r" "timeout: $(awk '{ print $2 }' "$S/wait.out") of $H_FAST fast messages"; return 0
+  fi
+  echo "- (h) $_sys round $_r: ${_slow:-?} of $H_SLOW slow messages were at their sink when the last fast one arrived" >> "$S/notes"
+  _secs=$(elapsed "$_t0" "$_t1")
+  round_result h "$_sys" "$_r" "$_secs" "$_secs" "$(elapsed "$_t0" "$_t_inj")"
+}
+
+# (i) One message to I_RCPTS recipients at one.test (smtp-sink -w 1), then
+# I_SINGLES one-recipient messages to single@one.test, one after the other
+# (the (d) injector, one worker). The clock runs from the big message's
+# injection to the last single at the sink (counted in the sink's dump by
+# recipient). Preemption lets small mail past a big list.
+scn_i() {
+  systems=$(usable_systems i $QF_REMOTE)
+  [ -n "$systems" ] || return 0
+  I_PORT=$(free_port)
+  make_message "$S/msg.big" 2048 "list@one.test"
+  make_message "$S/msg.single" 2048 "single@one.test"
+  i=1; : > "$S/rcpts.i"
+  while [ $i -le "$I_RCPTS" ]; do echo "r$i@one.test" >> "$S/rcpts.i"; i=$((i + 1)); done
+  chmod 644 "$S/msg.big" "$S/msg.single" "$S/rcpts.i"
+  run_rounds nodc i_round
+}
+
+i_inject_big() {
+  case $1 in
+    postfix) $(pf_sendmail_cmd "$PF") -f"$BENCH_SENDER" $(cat "$S/rcpts.i") < "$S/msg.big" ;;
+    qfleet) setuidgid "$(qf_client_user)" env $(qf_env "$QF") "$QF_BIN/qmail-inject" -f"$BENCH_SENDER" $(cat "$S/rcpts.i") < "$S/msg.big" ;;
+  esac
+}
+
+i_round() {
+  _sys=$1 _r=$2
+  hi_create "$_sys" "one.test:$I_PORT"
+  rm -rf "$S/idump"; mkdir "$S/idump"; chown nobody "$S/idump"
+  sink_start i "$I_PORT" 0 -w 1 -D "$S/idump/dump"
+  _spid=$SINK_PID
+  sys_start "$_sys"
+  sync
+  _t0=$(now)
+  interruptible i_inject_big "$_sys" > "$S/inj.err" 2>&1; _irc=$?
+  interruptible d_inject "$_sys" "$I_SINGLES" "$S/msg.single" single@one.test 1 > "$S/inj.out" 2>> "$S/inj.err" || _irc=1
+  _t_inj=$(now)
+  interruptible "$(tool wait-count)" prefix "$S/idump/dump" "X-Rcpt-Args: <single@" "$I_SINGLES" "$(timeout_for "$I_RCPTS")" > "$S/wait.out"; _wrc=$?
+  _t1=$(awk '{ print $1 }' "$S/wait.out")
+  _big=$(grep -c '^X-Rcpt-Args: <r' "$S/idump/dump" 2>/dev/null || echo 0)
+  sys_stop "$_sys"
+  sink_stop "$_spid"
+  sys_destroy "$_sys"
+  if [ "$_irc" != 0 ]; then
+    round_fail i "$_sys" "$_r" "injection failed: $(head -c 300 "$S/inj.err")"; return 0
+  fi
+  if [ "$_wrc" != 0 ]; then
+    round_fail i "$_sys" "$_r" "timeout: $(awk '{ print $2 }' "$S/wait.out") of $I_SINGLES singles"; return 0
+  fi
+  echo "- (i) $_sys round $_r: $_big of $I_RCPTS list recipients were at the sink when the last single arrived" >> "$S/notes"
+  _secs=$(elapsed "$_t0" "$_t1")
+  round_result i "$_sys" "$_r" "$_secs" "$_secs" "$(elapsed "$_t0" "$_t_inj")"
 }

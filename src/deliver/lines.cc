@@ -42,13 +42,6 @@ void newlines_to(std::string* s, char with) {
 
 }  // namespace
 
-std::string lowercase(std::string_view s) {
-  std::string r(s);
-  for (char& c : r)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  return r;
-}
-
 std::string quote_address(std::string_view addr) {
   if (addr.empty()) return std::string();
   size_t at = addr.rfind('@');
@@ -130,21 +123,6 @@ bool needs_from_quote(std::string_view line) {
   size_t i = 0;
   while (i < line.size() && line[i] == '>') i++;
   return line.substr(i).starts_with("From ");
-}
-
-std::string verp_sender(std::string_view sender, std::string_view rcpt) {
-  if (!sender.ends_with("-@[]")) return std::string(sender);
-  std::string_view head = sender.substr(0, sender.size() - 4);  // "pre@host"
-  size_t at = head.rfind('@');
-  size_t rat = rcpt.rfind('@');
-  if (at == std::string_view::npos || rat == std::string_view::npos) return std::string(sender);
-  std::string r(head.substr(0, at));
-  r += rcpt.substr(0, rat);
-  r += '=';
-  r += rcpt.substr(rat + 1);
-  r += '@';
-  r += head.substr(at + 1);
-  return r;
 }
 
 }  // namespace qf::deliver

@@ -38,14 +38,6 @@ std::string mbox_date(time_t t);
 /// number of '>' followed by "From " (mboxrd, as qmail's gfrom).
 bool needs_from_quote(std::string_view line);
 
-/// qmail-send's VERP rule, per recipient: a sender "pre@host-@[]" becomes
-/// "pre" + rcptlocal + "=" + rcpthost + "@" + host. Any other sender, or a
-/// recipient without '@', is returned unchanged.
-std::string verp_sender(std::string_view sender, std::string_view rcpt);
-
-/// ASCII lowercase copy.
-std::string lowercase(std::string_view s);
-
 }  // namespace qf::deliver
 
 #endif

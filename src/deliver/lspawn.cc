@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "addr/address.h"
 #include "conf/auto.h"
 #include "conf/paths.h"
 #include "conf/users.h"
@@ -155,7 +156,7 @@ class Spawner {
   void read_child(unsigned s);
   void reap();
   void settle(unsigned s);
-  void report(unsigned slot, std::vector<spawn::Result> const& results);
+  void report(unsigned slot, spawn::Verdict v, std::vector<spawn::Result> const& results);
   void refuse_all(spawn::Command const& cmd, std::string const& text);
 
   LspawnConfig const& c_;
@@ -168,10 +169,10 @@ class Spawner {
   unsigned busy_ = 0;
 };
 
-void Spawner::report(unsigned slot, std::vector<spawn::Result> const& results) {
+void Spawner::report(unsigned slot, spawn::Verdict v, std::vector<spawn::Result> const& results) {
   if (!writing_) return;
   std::string buf;
-  spawn::encode_report(slot, results, &buf);
+  spawn::encode_report(slot, v, results, &buf);
   if (!write_all(repfd_, buf)) {
     // qmail-send can no longer hear us: take no new command, finish the
     // deliveries in flight and exit 111, so that it restarts the set.
@@ -184,8 +185,9 @@ void Spawner::report(unsigned slot, std::vector<spawn::Result> const& results) {
 }
 
 void Spawner::refuse_all(spawn::Command const& cmd, std::string const& text) {
+  // The spawner's own trouble says nothing of the mailbox's.
   std::vector<spawn::Result> r(cmd.rcpts.size(), spawn::Result{'Z', text});
-  report(cmd.slot, r);
+  report(cmd.slot, spawn::Verdict::none, r);
 }
 
 void Spawner::handle(spawn::Command cmd) {
@@ -233,7 +235,7 @@ void Spawner::advance(unsigned si) {
     }
     s.next++;
   }
-  report(si, s.results);
+  report(si, spawn::Verdict::ok, s.results);
   s.busy = false;
   s.mess.reset();
   s.cmd = spawn::Command();
@@ -291,7 +293,7 @@ void Spawner::child(Slot const& slot, std::string const& rcpt, int resultfd) {
     d.dash = m.dash;
     d.ext = m.ext;
     d.host = host;
-    d.sender = verp_sender(slot.cmd.sender, rcpt);
+    d.sender = addr::verp_sender(slot.cmd.sender, rcpt);
     d.default_delivery = c_.default_delivery;
     d.timeout = c_.timeout;
     std::string report;

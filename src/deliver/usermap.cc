@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "addr/address.h"
 #include "deliver/lines.h"
 #include "sys/fs.h"
 
@@ -57,7 +58,7 @@ bool parse_line(std::string_view line, std::string* key, UserMapping* m, std::st
     *why = "home directory is not an absolute path";
     return false;
   }
-  *key = lowercase(f[0]);
+  *key = addr::lower(f[0]);
   m->user = std::string(f[1]);
   m->uid = uid_t(uid);
   m->gid = gid_t(gid);
@@ -103,7 +104,7 @@ bool Assignments::parse(std::string_view text, std::string* err) {
 }
 
 bool Assignments::lookup(std::string_view local, UserMapping* out) const {
-  std::string lower = lowercase(local);
+  std::string lower = addr::lower(local);
   if (auto it = exact_.find(lower); it != exact_.end()) {
     *out = it->second;
     return true;
@@ -176,7 +177,7 @@ bool map_getpw(std::string_view local, Passwd const& pw, UserMapping* out, std::
   for (size_t end = longest; end > 0; end--) {
     if (end != local.size() && local[end] != '-') continue;
     conf::Account a;
-    std::string name = lowercase(local.substr(0, end));
+    std::string name = addr::lower(local.substr(0, end));
     switch (pw.user(name, &a)) {
       case Passwd::Found::error:
         *err = "Unable to read the password database. (#4.3.0)";

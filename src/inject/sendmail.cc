@@ -22,9 +22,8 @@ std::string refusal_for_mode(std::string_view m) {
   }
 }
 
-char const* const kQueueRun =
-    "queue runs (-q) are not supported yet: the trigger sender will serve them "
-    "(qmail-send retries by itself; svc -a on its service asks for a run now)";
+char const* const kQueueInterval =
+    "a queue run interval (-qTIME) is not supported: qmail-send retries by itself";
 
 }  // namespace
 
@@ -74,10 +73,23 @@ bool parse_sendmail(int argc, char const* const* argv, SendmailRequest* out) {
           if (!value(&v)) return false;
           out->refusal = refusal_for_mode(v);
           break;
-        case 'q':  // -q, -q30m, -qR...: the argument, if any, is attached
-          out->refusal = kQueueRun;
+        case 'q': {  // -q, -qRsite, -q30m...: the argument, if any, is attached
+          std::string_view arg = a.substr(j + 1);
           j = a.size();
+          if (arg.empty()) {
+            out->flush = "";
+          } else if (arg[0] == 'R') {
+            std::string site(arg.substr(1));
+            if (site.empty() && i + 1 < argc) site = argv[++i];
+            if (site.empty()) return false;
+            out->flush = site;
+          } else {
+            out->refusal = arg[0] >= '0' && arg[0] <= '9'
+                               ? kQueueInterval
+                               : "queue runs by -q" + std::string(arg.substr(0, 1)) + " are not supported";
+          }
           break;
+        }
         case 'I':
           out->refusal = refusal_for_mode("i");
           break;

@@ -20,6 +20,8 @@ struct SendmailRequest {
   std::optional<std::string> sender;    ///< -f or -r
   std::optional<std::string> fullname;  ///< -F
   std::vector<std::string> recipients;
+  /// -q: flush the queue ("") or, with -qR, one destination (its domain).
+  std::optional<std::string> flush;
 };
 
 /// The usage line of sendmail(8).

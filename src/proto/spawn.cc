@@ -21,9 +21,10 @@ void encode(Command const& c, std::string* out) {
   out->push_back('\0');
 }
 
-void encode_report(unsigned slot, std::vector<Result> const& results, std::string* out) {
+void encode_report(unsigned slot, Verdict v, std::vector<Result> const& results, std::string* out) {
   out->push_back(char(slot & 255));
   out->push_back(char(slot >> 8));
+  out->push_back(char(v));
   for (auto const& r : results) {
     out->push_back(r.status);
     size_t n = r.text.size() < kMaxReport ? r.text.size() : kMaxReport;
@@ -107,6 +108,14 @@ ReportReader::Status ReportReader::feed(char const* data, size_t n, size_t* used
           return Status::bad;
         }
         results_.clear();
+        st_ = 4;
+        break;
+      case 4:
+        if (ch != char(Verdict::ok) && ch != char(Verdict::site) && ch != char(Verdict::none)) {
+          *used = i;
+          return Status::bad;
+        }
+        verdict_ = Verdict(ch);
         st_ = 2;
         break;
       case 2:

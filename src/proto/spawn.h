@@ -5,10 +5,14 @@
 //
 //   start-up, spawner -> send:  slots as 2 bytes, low byte first
 //   command, send -> spawner:   slot(2 bytes LE) id NUL sender NUL rcpt NUL ... rcpt NUL NUL
-//   report, spawner -> send:    slot(2 bytes LE) then, per recipient of that
-//                               command, in order: status text NUL
+//   report, spawner -> send:    slot(2 bytes LE) verdict, then, per recipient
+//                               of that command, in order: status text NUL
 //
-// status: K delivered, Z temporary failure, D permanent failure. The message
+// status: K delivered, Z temporary failure, D permanent failure. verdict says
+// what the attempt tells of its destination, for qmail-send's concurrency
+// window (Postfix's site failure): + it answered (whatever it said of each
+// recipient), S it failed as a whole (no connection, no greeting, a 421, a
+// timeout: every recipient got Z), ? nothing (the spawner's own trouble). The message
 // is mess/<id> of the spawner's own queue; the spawner builds the path itself.
 #ifndef QF_PROTO_SPAWN_H
 #define QF_PROTO_SPAWN_H
@@ -33,6 +37,9 @@ struct Command {
   std::vector<std::string> rcpts;
 };
 
+/// What one delivery attempt tells of its destination.
+enum class Verdict : char { ok = '+', site = 'S', none = '?' };
+
 struct Result {
   char status = 'Z';  ///< K, Z or D
   std::string text;
@@ -41,7 +48,7 @@ struct Result {
 /// Appends the wire form of c.
 void encode(Command const& c, std::string* out);
 /// Appends the wire form of a report for slot.
-void encode_report(unsigned slot, std::vector<Result> const& results, std::string* out);
+void encode_report(unsigned slot, Verdict v, std::vector<Result> const& results, std::string* out);
 /// The 2-byte slot count a spawner writes first.
 std::string encode_slots(unsigned slots);
 
@@ -69,11 +76,13 @@ class ReportReader {
   explicit ReportReader(Expected e) : expected_(std::move(e)) {}
   Status feed(char const* data, size_t n, size_t* used);
   unsigned slot() const { return slot_; }
+  Verdict verdict() const { return verdict_; }
   std::vector<Result> take() { return std::move(results_); }
 
  private:
   Expected expected_;
-  int st_ = 0;  // 0, 1: slot bytes; 2: status byte; 3: text
+  int st_ = 0;  // 0, 1: slot bytes; 4: verdict; 2: status byte; 3: text
+  Verdict verdict_ = Verdict::none;
   unsigned slot_ = 0;
   size_t want_ = 0;
   std::vector<Result> results_;

@@ -7,9 +7,11 @@
 //     D<c><id>   message id pre-processed; c is L (local recipients), R
 //                (remote), B (both) or X (none)
 //     L<line>    a qmail-log(5) line (without its newline) for send to write
-//     A / F / D  trigger requests read from lock/trigger (Postfix's qmgr
-//     as T<byte> triggers): A retry every deferred message now, F forget
-//                dead destinations, D scan deferred mail
+//     T<bytes>   trigger requests read from lock/trigger (Postfix's qmgr
+//                triggers), merged and in Postfix's order, A and F before D:
+//                A ignore retry times, F revive dead destinations, D scan
+//                deferred mail now
+//     R<domain>  flush the destination of domain (sendmail -qR)
 //     X          todo-proc is exiting
 #ifndef QF_PROTO_TODO_H
 #define QF_PROTO_TODO_H
@@ -23,6 +25,7 @@ inline constexpr char kExit = 'X';
 inline constexpr char kDone = 'D';
 inline constexpr char kLog = 'L';
 inline constexpr char kTrigger = 'T';
+inline constexpr char kFlush = 'R';
 inline constexpr char kExiting = 'X';
 
 }  // namespace qf::todo

@@ -3,18 +3,31 @@
 // never blocks and ignores every error: a lost wake-up is repaired by the
 // reader's periodic scan. Bytes follow Postfix's qmgr triggers: I (new mail),
 // A (ignore retry times), F (forget dead destinations), D (scan deferred),
-// W (wake-up); any other byte, such as the NUL of old qmail clients, means W.
+// W (wake-up); NUL (qmail's clients) means W; "R" domain "\n" flushes one
+// destination (sendmail -qR); other bytes are logged and ignored.
 #ifndef QF_QUEUE_TRIGGER_H
 #define QF_QUEUE_TRIGGER_H
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "queue/layout.h"
 
 namespace qf::queue {
 
-/// Writes bytes to q's lock/trigger without blocking; errors are ignored.
-void pull_trigger(Layout const& q, std::string_view bytes = "I");
+/// Writes bytes to q's lock/trigger without blocking. False (errno set) when
+/// the FIFO cannot be opened or written; injectors ignore that (a lost wake-up
+/// is repaired by todo-proc's scan), qmail-flush reports it.
+bool pull_trigger(Layout const& q, std::string_view bytes = "I");
+
+/// Postfix's flush requests: F A D I (sendmail -q), or one destination's.
+inline constexpr std::string_view kFlushAll = "FADI";
+std::string flush_destination_request(std::string_view domain);
+
+/// The queues a flush goes to when none is named: $QUEUEDIR; else every
+/// numbered queue under the queue base that exists; else the default queue.
+std::vector<std::string> flush_targets();
 
 }  // namespace qf::queue
 

@@ -88,7 +88,7 @@ bool ConfigCache::refresh() {
 }
 
 std::string destination_key(Config const& cfg, std::string const& domain) {
-  return route_for(cfg.routes, domain).key();
+  return addr::destination_key(cfg.routes, domain);
 }
 
 Deliverer::Deliverer(std::string tcpto_path)
@@ -157,12 +157,14 @@ void Deliverer::deliver(Config const& cfg, std::string const& domain, MessageSou
   Resolution res = resolve(route, dns_, cfg.self, &rng_);
   if (res.status != Resolution::Status::ok) {
     o->status = res.status == Resolution::Status::temp ? 'Z' : 'D';
+    o->site_failure = o->status == 'Z';  // no usable DNS answer for the whole domain
     o->text = res.text;
     return;
   }
   std::string why;
   if (!connect_first(cfg, res, &why)) {
     o->status = 'Z';
+    o->site_failure = true;
     o->text = why;
     return;
   }

@@ -1,7 +1,6 @@
 // ISC license.
-// Where mail for a domain goes: smtproutes (qmail-control(5)), address
-// literals, MX records in preference order (equal preferences shuffled), A and
-// AAAA records, and the "MX points back to me" rule. The pure parts (parsing,
+// Where mail for a domain goes: the route of addr/routes.h, then MX records
+// in preference order (equal preferences shuffled), A and AAAA records, and the "MX points back to me" rule. The pure parts (parsing,
 // matching, ordering) are separate from the lookups so that tests can drive
 // them without a network.
 #ifndef QF_REMOTE_ROUTE_H
@@ -13,48 +12,16 @@
 #include <string_view>
 #include <vector>
 
+#include "addr/routes.h"
 #include "owfat/resolve.h"
 
 namespace qf::remote {
 
-/// One line of smtproutes: domain:relay[:port].
-struct RouteEntry {
-  std::string domain;  ///< lower-cased; "" is the default route, ".x" matches below x
-  std::string relay;   ///< host name or literal "[1.2.3.4]"; "" means "use MX"
-  uint16_t port = 25;
-};
-
-/// The parsed smtproutes file.
-class Routes {
- public:
-  /// Parses lines; bad lines (no ':', a bad port) are skipped and counted in *bad.
-  void parse(std::vector<std::string> const& lines, size_t* bad = nullptr);
-  /// The entry for domain, qmail style: the whole domain, then every suffix
-  /// starting at a '.', longest first, then the default route ":relay".
-  /// nullptr when nothing matches.
-  RouteEntry const* match(std::string_view domain) const;
-  size_t size() const { return entries_.size(); }
-
- private:
-  std::vector<RouteEntry> entries_;  // first entry of a domain wins, as in qmail's constmap
-};
-
-/// Where one delivery goes, before any lookup.
-struct Route {
-  enum class Kind { relay, mx, literal } kind = Kind::mx;
-  std::string host;  ///< relay host, domain for MX, or the address for a literal
-  uint16_t port = 25;
-  /// Identifies the destination for connection reuse: two deliveries with the
-  /// same key may share one SMTP connection.
-  std::string key() const;
-};
-
-/// The route of domain (lower-case) under routes.
-Route route_for(Routes const& routes, std::string_view domain);
-
-/// An address literal "[1.2.3.4]" or "[IPv6:..]"/"[::1]" as the address text;
-/// false if s is not bracketed or not an address.
-bool parse_literal(std::string_view s, std::string* addr);
+using addr::parse_literal;
+using addr::Route;
+using addr::route_for;
+using addr::RouteEntry;
+using addr::Routes;
 
 /// Sorts MX records by preference and shuffles those of equal preference.
 void order_mx(std::vector<dns::Mx>* mx, std::mt19937* rng);

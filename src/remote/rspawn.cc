@@ -18,9 +18,9 @@
 #include <map>
 #include <memory>
 
+#include "addr/address.h"
 #include "queue/message.h"
 #include "remote/deliver.h"
-#include "send/sched.h"
 #include "sys/exitcodes.h"
 #include "sys/fd.h"
 #include "sys/fs.h"
@@ -93,9 +93,11 @@ int64_t now_s() {
       _exit(ex::temp);
     spawn::Command c = reader.take();
     std::vector<spawn::Result> results;
-    deliver_command(c, o.queue, o.message_owner, &cfg, &d, &results);
+    spawn::Verdict v;
+    deliver_command(c, o.queue, o.message_owner, &cfg, &d, &results, &v);
     std::string rep = d.cached_key();
     rep.push_back('\0');
+    rep.push_back(char(v));
     for (auto const& r : results) {
       rep.push_back(r.status);
       for (char ch : r.text) rep.push_back(ch ? ch : ' ');
@@ -132,7 +134,7 @@ class Master {
   void send_job(Worker& w, spawn::Command const& c);
   void on_worker_input(Worker& w);
   void worker_lost(Worker& w, char const* why);
-  void report(unsigned slot, std::vector<spawn::Result> const& res);
+  void report(unsigned slot, spawn::Verdict v, std::vector<spawn::Result> const& res);
   void expire(int64_t now);
   void reap();
 
@@ -146,10 +148,10 @@ class Master {
   bool output_broken_ = false;
 };
 
-void Master::report(unsigned slot, std::vector<spawn::Result> const& res) {
+void Master::report(unsigned slot, spawn::Verdict v, std::vector<spawn::Result> const& res) {
   if (slot < slot_busy_.size()) slot_busy_[slot] = false;
   std::string out;
-  spawn::encode_report(slot, res, &out);
+  spawn::encode_report(slot, v, res, &out);
   if (!write_all(1, out)) output_broken_ = true;
 }
 
@@ -219,23 +221,23 @@ void Master::send_job(Worker& w, spawn::Command const& c) {
 
 void Master::on_command(spawn::Command c) {
   if (c.slot >= slot_busy_.size()) {
-    report(c.slot, std::vector<spawn::Result>(
+    report(c.slot, spawn::Verdict::none, std::vector<spawn::Result>(
                        c.rcpts.size(), {'Z', "qmail-rspawn: delivery slot out of range. (#4.3.0)\n"}));
     return;
   }
   slot_busy_[c.slot] = true;
   if (!cfg_.refresh()) {
-    report(c.slot, std::vector<spawn::Result>(
+    report(c.slot, spawn::Verdict::none, std::vector<spawn::Result>(
                        c.rcpts.size(), {'Z', "Unable to read control files. (#4.3.0)\n"}));
     return;
   }
-  std::string key = destination_key(cfg_.get(), send::domain_of(c.rcpts[0]));
+  std::string key = destination_key(cfg_.get(), addr::domain_of(c.rcpts[0]));
   Worker* w = pick(key);
   if (!w) {
     bool any_busy = false;
     for (auto& x : workers_) any_busy = any_busy || x->busy;
     if (!any_busy) {  // no worker will come free: fork(2) itself failed
-      report(c.slot, std::vector<spawn::Result>(
+      report(c.slot, spawn::Verdict::none, std::vector<spawn::Result>(
                          c.rcpts.size(), {'Z', "Unable to fork a delivery process. (#4.3.0)\n"}));
       return;
     }
@@ -248,7 +250,7 @@ void Master::on_command(spawn::Command c) {
 void Master::worker_lost(Worker& w, char const* why) {
   if (w.busy) {
     std::string text = std::string("qmail-rspawn: delivery process ") + why + ". (#4.3.0)\n";
-    report(w.slot, std::vector<spawn::Result>(w.nrcpts, {'Z', text}));
+    report(w.slot, spawn::Verdict::none, std::vector<spawn::Result>(w.nrcpts, {'Z', text}));
   }
   ::kill(w.pid, SIGKILL);
   w.sock.reset();
@@ -266,7 +268,9 @@ void Master::on_worker_input(Worker& w) {
     size_t nul = payload.find('\0');
     if (nul == std::string::npos) return worker_lost(w, "broke the protocol");
     std::vector<spawn::Result> res;
-    size_t i = nul + 1;
+    if (nul + 1 >= payload.size()) return worker_lost(w, "broke the protocol");
+    spawn::Verdict v = spawn::Verdict(payload[nul + 1]);
+    size_t i = nul + 2;
     while (i < payload.size() && res.size() < w.nrcpts) {
       size_t e = payload.find('\0', i);
       if (e == std::string::npos) break;
@@ -277,7 +281,7 @@ void Master::on_worker_input(Worker& w) {
     w.key = payload.substr(0, nul);
     w.busy = false;
     w.idle_since = now_s();
-    report(w.slot, res);
+    report(w.slot, v, res);
     if (!pending_.empty()) {
       spawn::Command c = std::move(pending_.front());
       pending_.pop_front();
@@ -403,8 +407,10 @@ int Master::run() {
 }  // namespace
 
 void deliver_command(spawn::Command const& c, queue::Layout const& q, uid_t owner,
-                     ConfigCache* cfg, Deliverer* d, std::vector<spawn::Result>* results) {
+                     ConfigCache* cfg, Deliverer* d, std::vector<spawn::Result>* results,
+                     spawn::Verdict* verdict) {
   results->assign(c.rcpts.size(), {'Z', ""});
+  *verdict = spawn::Verdict::none;
   if (!cfg->refresh()) {
     for (auto& r : *results) r.text = "Unable to read control files. (#4.3.0)\n";
     return;
@@ -419,21 +425,23 @@ void deliver_command(spawn::Command const& c, queue::Layout const& q, uid_t owne
     for (auto& r : *results) r.text = why;
     return;
   }
+  *verdict = spawn::Verdict::ok;
   // qmail-send gives one domain per command; group anyway, keeping the order.
   std::vector<bool> done(c.rcpts.size(), false);
   for (size_t i = 0; i < c.rcpts.size(); i++) {
     if (done[i]) continue;
-    std::string dom = send::domain_of(c.rcpts[i]);
+    std::string dom = addr::domain_of(c.rcpts[i]);
     std::vector<size_t> idx;
     std::vector<std::string> group;
     for (size_t j = i; j < c.rcpts.size(); j++)
-      if (!done[j] && send::domain_of(c.rcpts[j]) == dom) {
+      if (!done[j] && addr::domain_of(c.rcpts[j]) == dom) {
         idx.push_back(j);
         group.push_back(c.rcpts[j]);
         done[j] = true;
       }
     Outcome o;
     d->deliver(cfg->get(), dom, msg, c.sender, group, &o);
+    if (o.site_failure) *verdict = spawn::Verdict::site;
     auto res = per_recipient(o);
     for (size_t k = 0; k < idx.size(); k++) (*results)[idx[k]] = res[k];
   }

@@ -9,8 +9,9 @@
 // Master <-> worker, over one socketpair per worker, frames of
 //   length (4 bytes, little-endian, counting what follows) type payload
 // master -> worker: 'J' spawn-command (slot 0) | 'Q' close the connection | 'X' exit
-// worker -> master: 'R' key NUL then per recipient: status text NUL
-//                   (key: the destination of the connection kept, "" for none)
+// worker -> master: 'R' key NUL verdict then per recipient: status text NUL
+//                   (key: the destination of the connection kept, "" for none;
+//                   verdict as in the spawn protocol's reports)
 #ifndef QF_REMOTE_RSPAWN_H
 #define QF_REMOTE_RSPAWN_H
 
@@ -37,11 +38,14 @@ struct RspawnOptions {
 int rspawn(RspawnOptions const& o);
 
 /// Results of one command: its recipients grouped by domain, each group one
-/// delivery through d. Fills results in the command's recipient order.
+/// delivery through d. Fills results in the command's recipient order, and
+/// *verdict: site when a group failed as a whole, none when the message or
+/// the control files could not be read, else ok.
 class Deliverer;
 class ConfigCache;
 void deliver_command(spawn::Command const& c, queue::Layout const& q, uid_t owner,
-                     ConfigCache* cfg, Deliverer* d, std::vector<spawn::Result>* results);
+                     ConfigCache* cfg, Deliverer* d, std::vector<spawn::Result>* results,
+                     spawn::Verdict* verdict);
 
 }  // namespace qf::remote
 

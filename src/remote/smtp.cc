@@ -136,6 +136,7 @@ Session::Io Session::read_reply(Reply* out) {
       }
       if (st == ReplyParser::Status::reply) {
         *out = parser_.take();
+        if (out->code == 421) saw_421_ = true;
         return Io::ok;
       }
       if (st == ReplyParser::Status::bad) return Io::bad;
@@ -164,6 +165,7 @@ void Session::drop_keeping(Outcome*) {
 void Session::io_failure(Io e, char const* during, Outcome* o) {
   broken_ = true;
   o->status = 'Z';
+  o->site_failure = true;
   switch (e) {
     case Io::timeout:
       o->text = "Connected to " + host_ + " but timed out " + during + ". (#4.4.2)\n";
@@ -179,6 +181,14 @@ void Session::io_failure(Io e, char const* during, Outcome* o) {
 }
 
 bool Session::start(std::string const& helo, Outcome* o) {
+  saw_421_ = false;
+  bool ok = greet(helo, o);
+  // No greeting or no HELO is the destination's failure, whatever the code.
+  if (!ok && o->status == 'Z') o->site_failure = true;
+  return ok;
+}
+
+bool Session::greet(std::string const& helo, Outcome* o) {
   Reply r;
   Io e = read_reply(&r);
   if (e != Io::ok) {
@@ -268,6 +278,14 @@ Session::Io Session::send_body(MessageSource const& msg, Reply* early, bool* got
 }
 
 void Session::transact(std::string const& sender, std::vector<std::string> const& rcpts,
+                       MessageSource const& msg, Outcome* o) {
+  saw_421_ = false;
+  exchange(sender, rcpts, msg, o);
+  // A 421 anywhere says the peer is closing on everyone, not on this message.
+  if (saw_421_ && o->status == 'Z') o->site_failure = true;
+}
+
+void Session::exchange(std::string const& sender, std::vector<std::string> const& rcpts,
                        MessageSource const& msg, Outcome* o) {
   o->rcpts.assign(rcpts.size(), RcptOutcome());
   o->retry_fresh = false;

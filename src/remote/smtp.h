@@ -33,6 +33,11 @@ struct Outcome {
   /// connection was found dead before a recipient was answered (a cached
   /// connection the peer had closed). Safe to retry on a fresh connection.
   bool retry_fresh = false;
+  /// The failure is the destination's, not a recipient's or the message's:
+  /// no connection, no usable greeting or HELO, a 421, a timeout or a
+  /// connection that died (Postfix's site failure). Feeds qmail-send's
+  /// concurrency window; set only with status Z.
+  bool site_failure = false;
 };
 
 /// A message to send: an open regular file and what a scan of it found.
@@ -81,6 +86,9 @@ class Session {
   void io_failure(Io e, char const* during, Outcome* o);
   void drop_keeping(Outcome* o);  // closes after a failure whose text o already holds
   std::string said(Reply const& r) const;
+  bool greet(std::string const& helo, Outcome* o);
+  void exchange(std::string const& sender, std::vector<std::string> const& rcpts,
+                MessageSource const& msg, Outcome* o);
 
   Fd fd_;
   std::string host_;
@@ -90,6 +98,7 @@ class Session {
   std::string in_;
   size_t in_pos_ = 0;
   bool broken_ = false;
+  bool saw_421_ = false;  // a 421 since the last start() or transact()
   unsigned done_ = 0;  // transactions begun on this connection
 };
 

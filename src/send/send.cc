@@ -13,16 +13,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <iterator>
 #include <cstring>
+#include <iterator>
 
 #include "conf/control.h"
-#include "conf/auto.h"
 #include "conf/users.h"
 #include "proto/todo.h"
-#include "queue/envelope.h"
 #include "queue/scan.h"
 #include "queue/sweep.h"
+#include "send/settings.h"
 #include "sys/exitcodes.h"
 #include "sys/fs.h"
 
@@ -36,7 +35,8 @@ constexpr int kChanOut[kChannels] = {1, 3};
 constexpr int kChanIn[kChannels] = {2, 4};
 constexpr Dir kChanDir[kChannels] = {Dir::local, Dir::remote};
 constexpr size_t kMaxBouncers = 4;
-constexpr size_t kMaxOpenRecipients = 200000;  // the leaky bucket, in recipients
+
+uint64_t key(uint64_t id, Channel c) { return id * 2 + uint64_t(c); }
 
 bool exists(std::string const& p) {
   struct stat st;
@@ -44,9 +44,10 @@ bool exists(std::string const& p) {
 }
 
 // The sender record of info/N and the file's mtime (the message's birth).
+// errno EINVAL: the file is not an info file.
 bool read_info(queue::Layout const& q, uint64_t id, std::string* sender, time_t* birth) {
   std::string fn = q.path(Dir::info, id), data;
-  Fd fd(::open(fn.c_str(), O_RDONLY | O_CLOEXEC));
+  Fd fd(::open(fn.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.ok()) return false;
   struct stat st;
   if (::fstat(fd.get(), &st) < 0) return false;
@@ -56,64 +57,57 @@ bool read_info(queue::Layout const& q, uint64_t id, std::string* sender, time_t*
     data.append(buf, size_t(r));
     if (data.size() > (1 << 20)) break;
   }
+  if (r < 0) return false;
+  *birth = st.st_mtime;
   size_t nul = data.find('\0');
   if (nul == std::string::npos || data.empty() || data[0] != 'F') {
     errno = EINVAL;
     return false;
   }
   *sender = data.substr(1, nul - 1);
-  *birth = st.st_mtime;
   return true;
 }
 
 }  // namespace
 
 Send::Send(queue::Layout q) : q_(std::move(q)) {
+  if (char const* qi = getenv("QIDENT"); qi && *qi) qident_ = qi;
+  uint64_t seed = uint64_t(::getpid()) * 2654435761u ^ uint64_t(::time(nullptr));
+  core_ = std::make_unique<Core>(Settings::defaults(), static_cast<Port*>(this), qident_.empty() ? "" : "." + qident_, seed);
   for (int c = 0; c < kChannels; c++) {
     chan_out_[c].attach(kChanOut[c]);
-    reports_[c] = std::make_unique<spawn::ReportReader>([this, c](unsigned s) -> size_t {
-      if (s >= slots_[c].size() || !slots_[c][s].used) return 0;
-      return slots_[c][s].rcpts.size();
-    });
+    reports_[c] = std::make_unique<spawn::ReportReader>(
+        [this, c](unsigned s) -> size_t { return core_->expected(Channel(c), s); });
   }
-  if (char const* qi = getenv("QIDENT"); qi && *qi) qident_ = qi;
 }
 
 Send::~Send() = default;
 
-std::string Send::did_text(uint64_t n) const {
-  return qident_.empty() ? fmt_u64(n) : fmt_u64(n) + "." + qident_;
-}
-
 void Send::status() {
-  log_.line(log_status(used_[kLocal], concurrency_[kLocal], used_[kRemote], concurrency_[kRemote]));
+  unsigned now[4] = {core_->in_flight(kLocal), core_->concurrency(kLocal), core_->in_flight(kRemote),
+                     core_->concurrency(kRemote)};
+  if (std::equal(now, now + 4, last_status_)) return;
+  std::copy(now, now + 4, last_status_);
+  log_.line(log_status(now[0], now[1], now[2], now[3]));
 }
 
-bool Send::read_controls(bool initial) {
+bool Send::read_controls() {
   // Everything is read first and applied only when all of it could be read.
-  uint64_t life, conc[kChannels];
-  if (!conf::control_uint("queuelifetime", &life, 604800)) return false;
-  if (!conf::control_uint("concurrencylocal", &conc[kLocal], 10)) return false;
-  if (!conf::control_uint("concurrencyremote", &conc[kRemote], 20)) return false;
+  Settings s;
+  std::string bad;
+  if (!load_settings(&s, &bad)) return false;
   std::string me;
   if (!conf::control_line("me", &me, "")) return false;
   if (me.empty() && !conf::control_exists("locals")) {
     errno = ENOENT;  // like qmail: no idea which domains are local, so no start
     return false;
   }
-  Rewriter rw;
+  addr::Rewriter rw;
   BounceConfig bc;
   if (!rw.load() || !bc.load()) return false;
-  lifetime_ = time_t(life);
   rw_ = std::move(rw);
   bcfg_ = std::move(bc);
-  for (int c = 0; c < kChannels; c++) {
-    uint64_t v = std::min<uint64_t>(conc[c], slots_max_[c]);
-    concurrency_[c] = unsigned(v);
-    // Slots only grow: a report for a slot beyond a lowered limit still lands.
-    if (slots_[c].size() < v) slots_[c].resize(v);
-  }
-  (void)initial;
+  core_->configure(std::move(s));
   return true;
 }
 
@@ -149,8 +143,9 @@ bool Send::startup() {
       return false;
     }
     slots_max_[c] = unsigned(b[0]) | unsigned(b[1]) << 8;
+    core_->set_slots(Channel(c), slots_max_[c]);
   }
-  if (!read_controls(true)) {
+  if (!read_controls()) {
     log_.line(errno == ENOENT ? "alert: cannot start: neither control/me nor control/locals exists"
                               : "alert: cannot start: unable to read controls");
     return false;
@@ -204,7 +199,7 @@ void Send::scan_info() {
       for (int c = 0; c < kChannels; c++) {
         struct stat st;
         if (chan[c].ok() && ::fstatat(chan[c].get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-          due_[c].push(id, st.st_mtime);
+          core_->enqueue_deferred(id, Channel(c), st.st_mtime);
           any = true;
         } else if (!chan[c].ok() || errno != ENOENT) {
           trouble = true;
@@ -222,206 +217,161 @@ void Send::scan_info() {
   }
 }
 
-void Send::open_due(time_t now) {
-  size_t open_rcpts = 0;
-  for (auto const& [k, j] : jobs_) open_rcpts += j->rcpts.size() - j->next;
-  for (int c = 0; c < kChannels; c++) {
-    // Keep enough jobs open to fill the slots, not the whole queue (leaky bucket).
-    size_t want = std::max<size_t>(size_t(concurrency_[c]) * 2, 16);
-    while (open_jobs_[c] < want && open_rcpts < kMaxOpenRecipients) {
-      bool f = !fresh_[c].empty() && fresh_[c].next_due() <= now;
-      bool d = !due_[c].empty() && due_[c].next_due() <= now;
-      if (!f && !d) break;
-      // One from each in turn while both have work (Postfix's qmgr_loop).
-      DueQueue& q = f && (fresh_turn_[c] || !d) ? fresh_[c] : due_[c];
-      fresh_turn_[c] = &q != &fresh_[c];
-      uint64_t id = q.pop();
-      if (jobs_.count(key(id, Channel(c)))) continue;  // already open
-      // A job with nothing left to deliver is closed at once (a crash after
-      // its last done mark): it is no longer in jobs_.
-      if (open_job(id, Channel(c), now))
-        if (auto it = jobs_.find(key(id, Channel(c))); it != jobs_.end()) open_rcpts += it->second->rcpts.size();
-    }
-  }
-}
+// ---- the core's Port ----
 
-bool Send::open_job(uint64_t id, Channel c, time_t now) {
+LoadStatus Send::load(uint64_t id, Channel c, uint64_t offset, size_t max, Loaded* out,
+                      std::string* why) {
   std::string fn = q_.path(kChanDir[c], id);
-  auto j = std::make_unique<Job>();
-  j->id = id;
-  j->ch = c;
-  j->file.reset(::open(fn.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
-  if (!j->file.ok()) {
-    if (errno == ENOENT) {  // finished meanwhile (a duplicate entry)
-      channel_done(id, c);
-      return false;
+  std::string rel = q_.relpath(kChanDir[c], id);
+  uint64_t k = key(id, c);
+  Fd mine;
+  int fd;
+  if (auto it = files_.find(k); it != files_.end()) {
+    fd = it->second.get();
+  } else {
+    Fd f(::open(fn.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+    if (!f.ok()) {
+      if (errno == ENOENT) return LoadStatus::gone;
+      *why = "trouble opening " + rel + ": " + strerror(errno);
+      return LoadStatus::trouble;
     }
-    log_.line("warning: trouble opening " + fn + "; will try again later");
-    due_[c].push(id, now + kSysfail);
-    return false;
+    fd = f.get();
+    if (files_.size() < kMaxOpenFiles)
+      files_[k] = std::move(f);
+    else
+      mine = std::move(f);
   }
-  if (!read_info(q_, id, &j->sender, &j->birth)) {
-    log_.line("warning: trouble opening " + q_.path(Dir::info, id) + "; will try again later");
-    due_[c].push(id, now + kSysfail);
-    return false;
+  if (offset == 0) {
+    std::string irel = q_.relpath(Dir::info, id);
+    if (!read_info(q_, id, &out->sender, &out->birth)) {
+      if (errno == ENOENT || errno == EINVAL) {
+        *why = errno == ENOENT ? rel + " without " + irel : irel + " has no sender record";
+        return LoadStatus::corrupt;
+      }
+      *why = "trouble opening " + irel + ": " + strerror(errno);
+      return LoadStatus::trouble;
+    }
+    struct stat st;
+    if (::stat(q_.path(Dir::mess, id).c_str(), &st) < 0) {
+      if (errno == ENOENT) {
+        *why = "channel file without its message: no " + q_.relpath(Dir::mess, id);
+        return LoadStatus::corrupt;
+      }
+      *why = "trouble reading " + q_.relpath(Dir::mess, id) + ": " + strerror(errno);
+      return LoadStatus::trouble;
+    }
   }
   std::string data;
   char buf[1 << 16];
-  ssize_t r;
-  while ((r = ::read(j->file.get(), buf, sizeof buf)) > 0) data.append(buf, size_t(r));
-  if (r < 0) {
-    log_.line("warning: trouble reading " + fn + "; will try again later");
-    due_[c].push(id, now + kSysfail);
-    return false;
-  }
-  if (!parse_channel_file(data, &j->rcpts)) {
-    log_.line("warning: unknown record type in " + fn + "! will try again later");
-    due_[c].push(id, now + kSysfail * 10);
-    return false;
-  }
-  if (c == kRemote) group_by_domain(&j->rcpts);
-  j->dying = now > j->birth + lifetime_;
-  uint64_t k = key(id, c);
-  bool empty = j->rcpts.empty();
-  jobs_[k] = std::move(j);
-  open_jobs_[c]++;
-  if (empty)
-    close_job(k);
-  else
-    ready_[c].push_back(k);
-  return true;
-}
-
-void Send::dispatch() {
-  for (int c = 0; c < kChannels; c++) {
-    if (!spawn_alive_[c]) continue;
-    while (used_[c] < concurrency_[c] && !ready_[c].empty()) {
-      uint64_t k = ready_[c].front();
-      ready_[c].pop_front();
-      auto it = jobs_.find(k);
-      if (it == jobs_.end()) continue;
-      Job& j = *it->second;
-      bool verp = j.sender.size() >= 4 && j.sender.compare(j.sender.size() - 4, 4, "-@[]") == 0;
-      size_t n = next_batch(j.rcpts, j.next, j.ch, verp ? 1 : kRemoteBatch);
-      if (!n) continue;
-      unsigned s = 0;
-      while (s < slots_[c].size() && slots_[c][s].used) s++;
-      if (s == slots_[c].size()) {
-        ready_[c].push_front(k);
-        break;
-      }
-      Slot& slot = slots_[c][s];
-      slot.used = true;
-      slot.job = k;
-      slot.rcpts.clear();
-      slot.dids.clear();
-      spawn::Command cmd;
-      cmd.slot = s;
-      cmd.id = j.id;
-      cmd.sender = verp_sender(j.sender, j.rcpts[j.next].addr);
-      for (size_t i = 0; i < n; i++) {
-        size_t r = j.next + i;
-        slot.rcpts.push_back(r);
-        slot.dids.push_back(did_text(next_did_++));
-        cmd.rcpts.push_back(j.rcpts[r].addr);
-        log_.line(log_starting(slot.dids.back(), j.id, c == kLocal, j.rcpts[r].addr));
-      }
-      j.next += n;
-      j.inflight++;
-      used_[c]++;
-      std::string wire;
-      spawn::encode(cmd, &wire);
-      chan_out_[c].put(wire);
-      status();
-      if (j.next < j.rcpts.size()) ready_[c].push_back(k);
+  off_t off = off_t(offset);
+  for (;;) {
+    ssize_t r = ::pread(fd, buf, sizeof buf, off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      *why = "trouble reading " + rel + ": " + strerror(errno);
+      return LoadStatus::trouble;
     }
+    if (r == 0) break;
+    data.append(buf, size_t(r));
+    off += r;
   }
+  std::vector<QueuedRcpt> pending;
+  if (!parse_channel_file(data, offset, &pending)) {
+    *why = "unknown record type in " + rel;
+    return LoadStatus::corrupt;
+  }
+  size_t take = std::min(max, pending.size());
+  out->unread = pending.size() - take;
+  out->next_offset = take < pending.size() ? pending[take].offset : offset + data.size();
+  pending.resize(take);
+  out->rcpts = std::move(pending);
+  return LoadStatus::ok;
 }
 
-void Send::mark_done(Job& j, size_t r) {
-  if (::pwrite(j.file.get(), "D", 1, off_t(j.rcpts[r].offset)) != 1)
-    log_.line("warning: trouble marking " + q_.path(kChanDir[j.ch], j.id) +
+void Send::deliver(Channel c, unsigned slot, uint64_t id, std::string const& sender,
+                   std::vector<std::string> const& rcpts) {
+  spawn::Command cmd;
+  cmd.slot = slot;
+  cmd.id = id;
+  cmd.sender = sender;
+  cmd.rcpts = rcpts;
+  std::string wire;
+  spawn::encode(cmd, &wire);
+  chan_out_[c].put(wire);
+}
+
+void Send::mark_done(uint64_t id, Channel c, uint64_t offset) {
+  Fd mine;
+  int fd;
+  if (auto it = files_.find(key(id, c)); it != files_.end()) {
+    fd = it->second.get();
+  } else {
+    mine.reset(::open(q_.path(kChanDir[c], id).c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+    fd = mine.get();
+  }
+  if (fd < 0 || ::pwrite(fd, "D", 1, off_t(offset)) != 1)
+    log_.line("warning: trouble marking " + q_.path(kChanDir[c], id) +
               "; message will be delivered twice!");
 }
 
-void Send::on_report(Channel c, unsigned s, std::vector<spawn::Result>& results) {
-  Slot& slot = slots_[c][s];
-  auto it = jobs_.find(slot.job);
-  if (it == jobs_.end()) {
-    log_.line("warning: internal error: delivery report out of range");
-    slot.used = false;
-    used_[c]--;
-    return;
-  }
-  Job& j = *it->second;
-  for (size_t i = 0; i < results.size() && i < slot.rcpts.size(); i++) {
-    spawn::Result& res = results[i];
-    size_t r = slot.rcpts[i];
-    if (res.status == 'Z' && j.dying) {
-      res.status = 'D';
-      res.text += "I'm not going to try again; this message has been in the queue too long.\n";
-    }
-    switch (res.status) {
-      case 'K':
-        log_.line(log_result(slot.dids[i], 'K', res.text));
-        mark_done(j, r);
-        break;
-      case 'D': {
-        log_.line(log_result(slot.dids[i], 'D', res.text));
-        std::string rec = bounce_record(rw_.strip_virtual_prefix(j.rcpts[r].addr), res.text);
-        if (!bounce_append(q_, j.id, rec)) {
-          log_.line(std::string("alert: unable to append to bounce message: ") + strerror(errno) +
-                    "; will try again later");
-          j.deferred = true;
-          break;
-        }
-        mark_done(j, r);
-        break;
-      }
-      case 'Z':
-        log_.line(log_result(slot.dids[i], 'Z', res.text));
-        j.deferred = true;
-        break;
-      default:
-        log_.line(log_result(slot.dids[i], res.status, res.text));
-        j.deferred = true;
-    }
-  }
-  slot.used = false;
-  used_[c]--;
-  j.inflight--;
-  delivered_ += results.size();
-  status();
-  if (j.inflight == 0 && j.next >= j.rcpts.size()) close_job(slot.job);
+bool Send::bounce_record(uint64_t id, std::string_view rcpt, std::string_view text) {
+  std::string rec = send::bounce_record(rw_.strip_virtual_prefix(rcpt), text);
+  if (bounce_append(q_, id, rec)) return true;
+  log_.line(std::string("alert: unable to append to bounce message: ") + strerror(errno) +
+            "; will try again later");
+  return false;
 }
 
-void Send::close_job(uint64_t k) {
-  auto it = jobs_.find(k);
-  if (it == jobs_.end()) return;
-  std::unique_ptr<Job> j = std::move(it->second);
-  jobs_.erase(it);
-  open_jobs_[j->ch]--;
-  std::string fn = q_.path(kChanDir[j->ch], j->id);
-  time_t now = ::time(nullptr);
-  if (j->deferred) {
-    time_t next = retry_.next(j->ch, j->birth, now);
-    struct timeval tv[2] = {{next, 0}, {next, 0}};
-    if (::futimes(j->file.get(), tv) < 0)
-      log_.line("warning: unable to utime " + fn + "; message will be retried too soon");
-    due_[j->ch].push(j->id, next);
-    return;
-  }
+void Send::close_file(uint64_t id, Channel c) { files_.erase(key(id, c)); }
+
+void Send::deferred(uint64_t id, Channel c, time_t next) {
+  std::string fn = q_.path(kChanDir[c], id);
+  struct timeval tv[2] = {{next, 0}, {next, 0}};
+  auto it = files_.find(key(id, c));
+  int r = it != files_.end() ? ::futimes(it->second.get(), tv) : ::utimes(fn.c_str(), tv);
+  if (r < 0) log_.line("warning: unable to utime " + fn + "; message will be retried too soon");
+  close_file(id, c);
+}
+
+void Send::finished(uint64_t id, Channel c) {
+  close_file(id, c);
+  std::string fn = q_.path(kChanDir[c], id);
   if (::unlink(fn.c_str()) < 0 && errno != ENOENT) {
     log_.line("warning: unable to unlink " + fn + "; will try again later");
-    due_[j->ch].push(j->id, now + kSysfail);
+    core_->enqueue_deferred(id, c, ::time(nullptr) + kSysfail);
     return;
   }
-  channel_done(j->id, j->ch);
+  channel_done(id, c);
 }
+
+// The message's files that qmail-send owns go to corrupt/ as corrupt/N.name;
+// mess/N is qmail-queue's (the sweep removes it once info/N is gone).
+void Send::corrupt(uint64_t id, std::string const& why) {
+  for (int c = 0; c < kChannels; c++) close_file(id, Channel(c));
+  std::string moved, failed;
+  for (Dir d : {Dir::info, Dir::local, Dir::remote, Dir::bounce}) {
+    std::string from = q_.path(d, id);
+    std::string to = q_.dir(Dir::corrupt) + "/" + fmt_u64(id) + "." + queue::spec(d).name;
+    if (::rename(from.c_str(), to.c_str()) == 0) {
+      moved += (moved.empty() ? "" : ", ") + q_.relpath(d, id);
+    } else if (errno != ENOENT) {
+      failed += (failed.empty() ? "" : ", ") + q_.relpath(d, id) + " (" + strerror(errno) + ")";
+    }
+  }
+  std::string line = "warning: corrupt: moved " + (moved.empty() ? std::string("nothing") : moved) +
+                     " to corrupt/";
+  if (!failed.empty()) line += ", unable to move " + failed;
+  std::string reason = why;  // our own words: only line ends need taming
+  for (char& ch : reason)
+    if (ch == '\n' || ch == '\r' || ch == '\0') ch = '/';
+  log_.line(line + ": " + reason);
+}
+
+// ---- finishing messages ----
 
 void Send::channel_done(uint64_t id, Channel c) {
   Channel other = c == kLocal ? kRemote : kLocal;
-  if (jobs_.count(key(id, other))) return;  // the other channel will finish it
+  if (core_->active(id, other)) return;  // the other channel will finish it
   std::string fn = q_.path(kChanDir[other], id);
   struct stat st;
   if (::stat(fn.c_str(), &st) == 0) return;  // more to do on the other channel
@@ -435,8 +385,10 @@ void Send::channel_done(uint64_t id, Channel c) {
 
 void Send::finish(uint64_t id) {
   time_t now = ::time(nullptr);
+  // Finished already, or moved to corrupt/: nothing to do.
+  if (!exists(q_.path(Dir::info, id))) return;
   for (int c = 0; c < kChannels; c++)
-    if (jobs_.count(key(id, Channel(c))) || exists(q_.path(kChanDir[c], id))) return;
+    if (core_->active(id, Channel(c)) || exists(q_.path(kChanDir[c], id))) return;
   if (exists(q_.path(Dir::todo, id))) return;
   std::string bfn = q_.path(Dir::bounce, id);
   if (exists(bfn)) {
@@ -600,7 +552,8 @@ void Send::cleanup_step(time_t now) {
   }
 }
 
-void Send::todo_record(std::string_view rec) {
+
+void Send::todo_record(std::string_view rec, time_t now) {
   if (rec.empty()) return;
   switch (rec[0]) {
     case todo::kDone: {
@@ -610,17 +563,17 @@ void Send::todo_record(std::string_view rec) {
         return;
       }
       if (exitasap_) return;  // found again at the next start
-      time_t now = ::time(nullptr);
       char k = rec[1];
-      if (k == 'L' || k == 'B') fresh_[kLocal].push(id, now);
-      if (k == 'R' || k == 'B') fresh_[kRemote].push(id, now);
+      if (k == 'L' || k == 'B') core_->enqueue_new(id, kLocal, now);
+      if (k == 'R' || k == 'B') core_->enqueue_new(id, kRemote, now);
       if (k == 'X') done_timers_.emplace(now, id);
       break;
     }
     case todo::kLog: log_.line(rec.substr(1)); break;
-    case todo::kTrigger:
-      if (rec.size() > 1 && rec[1] == 'A')
-        for (auto& d : due_) d.all_due(::time(nullptr));
+    case todo::kTrigger: core_->trigger(rec.substr(1), now); break;
+    case todo::kFlush:
+      if (!core_->flush_destination(rec.substr(1), now))
+        log_.line("info: flush " + logsafe(rec.substr(1)) + ": no mail waits for that destination");
       break;
     case todo::kExiting:
       todo_alive_ = false;
@@ -650,30 +603,25 @@ void Send::lost(char const* what) {
   exitcode_ = ex::temp;
 }
 
+
 void Send::publish(time_t now) {
-  if (!slot_) return;
-  size_t queued = due_[kLocal].size() + due_[kRemote].size() + fresh_[kLocal].size() +
-                  fresh_[kRemote].size();
-  size_t backlog = 0;
-  for (int c = 0; c < kChannels; c++)
-    if (used_[c] >= concurrency_[c])
-      for (uint64_t k : ready_[c]) {
-        auto it = jobs_.find(k);
-        if (it != jobs_.end()) backlog += it->second->rcpts.size() - it->second->next;
-      }
-  slot_->lused.store(used_[kLocal], std::memory_order_relaxed);
-  slot_->lmax.store(concurrency_[kLocal], std::memory_order_relaxed);
-  slot_->rused.store(used_[kRemote], std::memory_order_relaxed);
-  slot_->rmax.store(concurrency_[kRemote], std::memory_order_relaxed);
-  slot_->queued.store(uint32_t(std::min<size_t>(queued, UINT32_MAX)), std::memory_order_relaxed);
-  slot_->backlog.store(uint32_t(std::min<size_t>(backlog, UINT32_MAX)), std::memory_order_relaxed);
-  slot_->delivered.store(delivered_, std::memory_order_relaxed);
+  // Once a second: the figures walk the destinations; the heartbeat is in seconds.
+  if (!slot_ || now == last_publish_) return;
+  last_publish_ = now;
+  Stats s = core_->stats();
+  slot_->lused.store(s.used[kLocal], std::memory_order_relaxed);
+  slot_->lmax.store(s.concurrency[kLocal], std::memory_order_relaxed);
+  slot_->rused.store(s.used[kRemote], std::memory_order_relaxed);
+  slot_->rmax.store(s.concurrency[kRemote], std::memory_order_relaxed);
+  slot_->queued.store(uint32_t(std::min<size_t>(s.queued + s.active, UINT32_MAX)), std::memory_order_relaxed);
+  slot_->backlog.store(uint32_t(std::min<size_t>(s.backlog, UINT32_MAX)), std::memory_order_relaxed);
+  slot_->delivered.store(s.delivered, std::memory_order_relaxed);
   slot_->heartbeat.store(uint32_t(now), std::memory_order_release);
 }
 
 bool Send::can_exit() const {
   for (int c = 0; c < kChannels; c++)
-    if (spawn_alive_[c] && used_[c]) return false;
+    if (spawn_alive_[c] && core_->in_flight(Channel(c))) return false;
   if (!bouncers_.empty()) return false;
   if (clean_alive_ && (!clean_wait_.empty() || clean_out_.pending())) return false;
   return !todo_alive_;
@@ -688,16 +636,17 @@ int Send::run() {
   for (;;) {
     time_t now = ::time(nullptr);
     if (exitasap_ && !x_sent) {
+      core_->stop();
       if (todo_alive_) todo_out_.put(std::string(1, todo::kExit));
       x_sent = true;
     }
     if (exitasap_ && can_exit()) break;
+    core_->step(now);
     if (!exitasap_) {
-      open_due(now);
-      dispatch();
       run_timers(now);
       if (clean_alive_) cleanup_step(now);
     }
+    status();
     for (int c = 0; c < kChannels; c++)
       if (spawn_alive_[c] && !chan_out_[c].flush()) {
         spawn_alive_[c] = false;
@@ -737,13 +686,8 @@ int Send::run() {
     }
     for (size_t i = 0; i < bouncers_.size(); i++) add(bouncers_[i].pipe.get(), IOPAUSE_READ, 100 + int(i));
 
-    time_t wake = now + 86400;
+    time_t wake = std::min(core_->next_wakeup(now), now + 86400);
     if (!exitasap_) {
-      for (int c = 0; c < kChannels; c++) {
-        if (!due_[c].empty()) wake = std::min(wake, due_[c].next_due());
-        if (!fresh_[c].empty()) wake = std::min(wake, fresh_[c].next_due());
-        if (!ready_[c].empty() && used_[c] < concurrency_[c]) wake = now;
-      }
       if (!done_timers_.empty()) wake = std::min(wake, done_timers_.begin()->first);
       if (!clean_timers_.empty()) wake = std::min(wake, clean_timers_.begin()->first);
       if (cleanup_pos_ < cleanup_ids_.size()) wake = now;
@@ -765,10 +709,10 @@ int Send::run() {
         while ((s = sig_.next()) > 0) {
           if (s == SIGTERM) exitasap_ = true;
           if (s == SIGALRM) {
-            // Everything waiting for a retry, the clean-ups of finished
-            // messages that failed with it.
+            // Every deferred job now, and the clean-ups of finished
+            // messages that failed.
             time_t t = ::time(nullptr);
-            for (auto& d : due_) d.all_due(t);
+            core_->alarm(t);
             for (auto* m : {&done_timers_, &clean_timers_}) {
               std::multimap<time_t, uint64_t> timers;
               for (auto const& [when, id] : *m) timers.emplace(std::min(when, t), id);
@@ -776,9 +720,9 @@ int Send::run() {
             }
           }
           if (s == SIGHUP) {
-            if (!read_controls(false)) log_.line("alert: unable to reread controls");
+            if (!read_controls()) log_.line("alert: unable to reread controls");
             if (todo_alive_) todo_out_.put(std::string(1, todo::kReread));
-            status();
+            last_status_[0] = ~0u;  // a status line says the reread happened
           }
           if (s == SIGCHLD) reap_children();
         }
@@ -792,13 +736,14 @@ int Send::run() {
           continue;
         }
         size_t pos = 0;
+        time_t t = ::time(nullptr);
         while (pos < buf.size()) {
           size_t used;
           auto st = reports_[c]->feed(buf.data() + pos, buf.size() - pos, &used);
           pos += used;
           if (st == spawn::ReportReader::Status::report) {
             auto res = reports_[c]->take();
-            on_report(c, reports_[c]->slot(), res);
+            core_->report(c, reports_[c]->slot(), reports_[c]->verdict(), res, t);
           } else if (st == spawn::ReportReader::Status::bad) {
             log_.line("warning: internal error: delivery report out of range");
             spawn_alive_[c] = false;
@@ -822,8 +767,9 @@ int Send::run() {
           if (!exitasap_) lost("todo-proc");
         }
         size_t start = 0, nul;
+        time_t t = ::time(nullptr);
         while ((nul = todo_in_.find('\0', start)) != std::string::npos) {
-          todo_record(std::string_view(todo_in_).substr(start, nul - start));
+          todo_record(std::string_view(todo_in_).substr(start, nul - start), t);
           start = nul + 1;
         }
         todo_in_.erase(0, start);

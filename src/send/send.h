@@ -1,8 +1,9 @@
 // ISC license.
-// qmail-send: the scheduler of one queue. A thin event loop around the pieces
-// in sched.h: it opens due (message, channel) jobs, hands their recipients to
-// the spawners many per loop turn, records results, bounces, and removes
-// finished messages through qmail-clean. See qmail-send(8).
+// qmail-send: the shell around the scheduler core (core.h) for one queue.
+// It owns the fds, reads and writes the queue's files for the core (Port),
+// feeds it the spawners' reports, todo-proc's records, signals and the time,
+// finishes messages (bounce child, qmail-clean) and sweeps leftovers. Every
+// scheduling decision is the core's. See qmail-send(8).
 //
 // Fds (qmail-start's map): 0 log, 1 -> qmail-lspawn, 2 <- qmail-lspawn,
 // 3 -> qmail-rspawn, 4 <- qmail-rspawn, 5 -> qmail-clean, 6 <- qmail-clean,
@@ -20,71 +21,58 @@
 #include <unordered_map>
 #include <vector>
 
+#include "addr/rewrite.h"
 #include "multi/ipc.h"
 #include "proto/spawn.h"
 #include "queue/layout.h"
 #include "send/bounce.h"
+#include "send/core.h"
 #include "send/log.h"
-#include "send/rewrite.h"
-#include "send/sched.h"
 #include "sys/fd.h"
 #include "sys/loop.h"
 
 namespace qf::send {
 
-class Send {
+class Send final : private Port {
  public:
   explicit Send(queue::Layout q);
-  ~Send();
+  ~Send() override;
   /// Runs until SIGTERM (exit 0 once in-flight work is done) or a lost
   /// connection (111). Start-up failures log "alert: cannot start: ..." and return 111.
   int run();
 
-  /// Recipients per remote delivery (Postfix's default_destination_recipient_limit).
-  static constexpr size_t kRemoteBatch = 50;
   /// Seconds before retrying after a system call failure (qmail's SLEEP_SYSFAIL).
   static constexpr time_t kSysfail = 123;
   /// Seconds between sweeps of crash leftovers in mess/ (qmail's SLEEP_CLEANUP).
   static constexpr time_t kCleanupInterval = 76431;
+  /// Channel files kept open for the done marks; past this, each mark opens the file.
+  static constexpr size_t kMaxOpenFiles = 2000;
 
  private:
-  struct Job {
-    uint64_t id = 0;
-    Channel ch = kLocal;
-    time_t birth = 0;
-    std::string sender;
-    bool dying = false;
-    Fd file;                  // the channel file, read-write for the done marks
-    std::vector<Rcpt> rcpts;  // pending at open, grouped by domain
-    size_t next = 0;          // next recipient to hand out
-    unsigned inflight = 0;
-    bool deferred = false;
-  };
-  struct Slot {
-    bool used = false;
-    uint64_t job = 0;
-    std::vector<size_t> rcpts;
-    std::vector<std::string> dids;
-  };
   struct Bouncer {
     uint64_t id;
     Fd pipe;
     std::string out;
   };
-  static uint64_t key(uint64_t id, Channel c) { return id * 2 + uint64_t(c); }
+
+  // Port
+  LoadStatus load(uint64_t id, Channel c, uint64_t offset, size_t max, Loaded* out,
+                  std::string* why) override;
+  void deliver(Channel c, unsigned slot, uint64_t id, std::string const& sender,
+               std::vector<std::string> const& rcpts) override;
+  void mark_done(uint64_t id, Channel c, uint64_t offset) override;
+  bool bounce_record(uint64_t id, std::string_view rcpt, std::string_view text) override;
+  void deferred(uint64_t id, Channel c, time_t next) override;
+  void finished(uint64_t id, Channel c) override;
+  void corrupt(uint64_t id, std::string const& why) override;
+  void log(std::string_view line) override { log_.line(line); }
 
   bool startup();
-  bool read_controls(bool initial);
+  bool read_controls();
   void scan_info();
   void status();
-  std::string did_text(uint64_t n) const;
+  void close_file(uint64_t id, Channel c);
 
-  void open_due(time_t now);
-  bool open_job(uint64_t id, Channel c, time_t now);
-  void dispatch();
-  void on_report(Channel c, unsigned slot, std::vector<spawn::Result>& results);
-  void mark_done(Job& j, size_t r);
-  void close_job(uint64_t k);
   void channel_done(uint64_t id, Channel c);
   void finish(uint64_t id);
   void finish_after_bounce(uint64_t id);
@@ -93,32 +81,22 @@ class Send {
   void reap_children();
   void run_timers(time_t now);
   void cleanup_step(time_t now);
-  void todo_record(std::string_view rec);
+  void todo_record(std::string_view rec, time_t now);
   void clean_answers(std::string_view bytes);
   bool can_exit() const;
   void lost(char const* what);
+  void publish(time_t now);
 
   queue::Layout q_;
   Logger log_{0};
-  Rewriter rw_;
+  addr::Rewriter rw_;
   BounceConfig bcfg_;
-  QmailRetry retry_;
   std::string qident_;
-  time_t lifetime_ = 604800;
-  unsigned concurrency_[kChannels] = {10, 20};
+  std::unique_ptr<Core> core_;
   unsigned slots_max_[kChannels] = {0, 0};
-  unsigned used_[kChannels] = {0, 0};
-  std::vector<Slot> slots_[kChannels];
-  uint64_t next_did_ = 1;
+  unsigned last_status_[4] = {~0u, ~0u, ~0u, ~0u};
+  std::unordered_map<uint64_t, Fd> files_;  // open channel files, by id*2+channel
 
-  // Postfix's fairness: new mail (fresh_) and deferred mail (due_) are taken in
-  // turn, so a retry storm never starves new mail nor the reverse.
-  DueQueue fresh_[kChannels];
-  DueQueue due_[kChannels];
-  bool fresh_turn_[kChannels] = {true, true};
-  std::unordered_map<uint64_t, std::unique_ptr<Job>> jobs_;
-  std::deque<uint64_t> ready_[kChannels];  // open jobs with recipients to hand out
-  size_t open_jobs_[kChannels] = {0, 0};
   std::multimap<time_t, uint64_t> done_timers_;  // messages to finish, by time
   std::multimap<time_t, uint64_t> clean_timers_;  // removals qmail-clean failed, to ask again
 
@@ -135,17 +113,15 @@ class Send {
   std::vector<Bouncer> bouncers_;
   std::map<pid_t, uint64_t> children_;
   std::deque<uint64_t> bounce_wait_;
-  std::unordered_map<uint64_t, int> bounce_status_;  // id -> bouncer index state
 
   SignalPipe sig_;
   bool exitasap_ = false;
   int exitcode_ = 0;
   Fd sendmutex_;
 
-  void publish(time_t now);
   multi::Shm shm_;
   multi::QueueSlot* slot_ = nullptr;
-  uint64_t delivered_ = 0;
+  time_t last_publish_ = 0;
 
   std::vector<uint64_t> cleanup_ids_;
   size_t cleanup_pos_ = 0;

@@ -26,13 +26,6 @@ std::string_view skip_spaces(std::string_view s) {
 
 }  // namespace
 
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  return r;
-}
-
 PathError parse_path(std::string_view arg, std::string_view keyword, Path* out) {
   if (!iequal_prefix(arg, keyword)) return PathError::syntax;
   std::string_view s = skip_spaces(arg.substr(keyword.size()));

@@ -11,6 +11,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "addr/address.h"
+
 namespace qf::smtpd {
 
 /// Longest envelope address accepted (qmail-smtpd's 900; qmail-queue takes 1003).
@@ -36,7 +38,7 @@ PathError parse_path(std::string_view arg, std::string_view keyword, Path* out);
 bool mail_size_param(std::string_view params, uint64_t* size);
 
 /// Lower-case copy (ASCII only, as qmail's case_lowerb).
-std::string lower(std::string_view s);
+using addr::lower;
 
 /// A list of host names from a control file: rcpthosts or badmailfrom. Stored
 /// lower-case; lookups ignore case, as qmail's constmap does.

@@ -112,10 +112,10 @@ void TodoProc::quarantine(uint64_t id, std::string const& why) {
     exitcode_ = ex::temp;
     return;
   }
-  log("alert: todo/" + fmt_u64(id) + " is corrupt (" + why + "): saved as" +
-      (saved.empty() ? std::string(" nothing") : saved) +
-      (ans[0] == '+' && ans[1] == '+' ? "; removed from the queue"
-                                      : "; qmail-clean could not remove it all"));
+  // One line, in qmail-send's words for its own corrupt files.
+  log("warning: corrupt: moved " + q_.relpath(Dir::todo, id) + " to corrupt/ (copies:" +
+      (saved.empty() ? std::string(" none") : saved) + ")" +
+      (ans[0] == '+' && ans[1] == '+' ? "" : ", qmail-clean could not remove it all") + ": " + why);
 }
 
 bool TodoProc::preprocess(uint64_t id, GroupSync* gs, Done* done) {
@@ -168,7 +168,7 @@ bool TodoProc::preprocess(uint64_t id, GroupSync* gs, Done* done) {
           bad = true;
           return false;
         }
-        send::Rewritten r = rw_.rewrite(v);
+        addr::Rewritten r = rw_.rewrite(v);
         queue::put_record(&chan[r.local ? 0 : 1], 'T', r.addr);
         break;
       }
@@ -328,15 +328,53 @@ void TodoProc::handle_command(char c) {
   }
 }
 
+// Postfix's qmgr reads a whole buffer of requests, merges duplicates and
+// applies A and F before D; I and W (and the NUL of qmail's clients) mean new
+// mail, which is todo-proc's own business: every byte rescans todo/. "R"
+// domain "\n" asks for one destination's flush (sendmail -qR).
 void TodoProc::drain_trigger() {
-  char buf[256];
+  char buf[512];
   ssize_t r;
+  bool a = false, f = false, d = false;
+  std::vector<std::string> unknown;
   while ((r = ::read(trigger_.get(), buf, sizeof buf)) > 0) {
-    for (ssize_t i = 0; i < r; i++)
-      if (buf[i] == 'A' || buf[i] == 'F' || buf[i] == 'D')
-        record(kTrigger, std::string(1, buf[i]));
+    for (ssize_t i = 0; i < r; i++) {
+      char c = buf[i];
+      if (flush_open_) {
+        if (c == '\n' || c == '\0') {
+          if (!flush_.empty()) record(kFlush, flush_);
+          flush_.clear();
+          flush_open_ = false;
+        } else if (flush_.size() < 255) {
+          flush_.push_back(c);
+        }
+        continue;
+      }
+      switch (c) {
+        case 'A': a = true; break;
+        case 'F': f = true; break;
+        case 'D': d = true; break;
+        case 'I': case 'W': case '\0': case '\n': break;
+        case 'R': flush_open_ = true; break;
+        default: {
+          std::string b = "0x" + std::string(1, "0123456789abcdef"[(unsigned char)c >> 4]) +
+                          "0123456789abcdef"[c & 15];
+          if (std::find(unknown.begin(), unknown.end(), b) == unknown.end()) unknown.push_back(b);
+        }
+      }
+    }
     scan_now_ = true;
   }
+  if (!unknown.empty()) {
+    std::string l = "warning: lock/trigger: ignored unknown request";
+    for (auto const& b : unknown) l += " " + b;
+    log(l);
+  }
+  std::string req;
+  if (a) req += 'A';
+  if (f) req += 'F';
+  if (d) req += 'D';
+  if (!req.empty()) record(kTrigger, req);
 }
 
 int TodoProc::run() {

@@ -13,7 +13,7 @@
 
 #include "multi/ipc.h"
 #include "queue/layout.h"
-#include "send/rewrite.h"
+#include "addr/rewrite.h"
 #include "sys/fd.h"
 #include "sys/groupsync.h"
 #include "sys/loop.h"
@@ -55,7 +55,7 @@ class TodoProc {
   int mq_ = -1;  // new-message notes from qmail-queue (a message queue descriptor)
 
   queue::Layout q_;
-  send::Rewriter rw_;
+  addr::Rewriter rw_;
   OutQueue out_{1};
   Fd trigger_;
   std::deque<uint64_t> pending_;
@@ -67,6 +67,8 @@ class TodoProc {
   void retry_clean();
   bool exit_ = false;
   bool scan_now_ = true;
+  bool flush_open_ = false;  // inside an "R domain" request
+  std::string flush_;
   int64_t next_scan_ = 0;
 };
 

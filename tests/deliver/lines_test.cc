@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "addr/address.h"
+
 using namespace qf::deliver;
 
 TEST_CASE("lines: quote_address quotes only local parts that need it", "[lines]") {
@@ -56,11 +58,11 @@ TEST_CASE("lines: needs_from_quote is mboxrd's rule", "[lines]") {
 }
 
 TEST_CASE("lines: VERP senders are expanded per recipient", "[lines]") {
-  CHECK(verp_sender("owner-@lists.example-@[]", "joe@example.com") ==
+  CHECK(qf::addr::verp_sender("owner-@lists.example-@[]", "joe@example.com") ==
         "owner-joe=example.com@lists.example");
-  CHECK(verp_sender("owner@lists.example", "joe@example.com") == "owner@lists.example");
-  CHECK(verp_sender("", "joe@example.com") == "");
-  CHECK(verp_sender("owner-@x-@[]", "nohost") == "owner-@x-@[]");
-  CHECK(verp_sender("noat-@[]", "joe@example.com") == "noat-@[]");
-  CHECK(verp_sender("a-@b-@[]", "x@y@z") == "a-x@y=z@b");
+  CHECK(qf::addr::verp_sender("owner@lists.example", "joe@example.com") == "owner@lists.example");
+  CHECK(qf::addr::verp_sender("", "joe@example.com") == "");
+  CHECK(qf::addr::verp_sender("owner-@x-@[]", "nohost") == "owner-@x-@[]");
+  CHECK(qf::addr::verp_sender("noat-@[]", "joe@example.com") == "noat-@[]");
+  CHECK(qf::addr::verp_sender("a-@b-@[]", "x@y@z") == "a-x@y=z@b");
 }

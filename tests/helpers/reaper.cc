@@ -24,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -44,9 +43,22 @@ std::set<std::string> list_dir(char const* dir, char const* prefix) {
   return out;
 }
 
+// The whole of a small /proc file ("" when the process is gone: it may
+// vanish while we look, which is no error here).
+std::string slurp(std::string const& path) {
+  std::string s;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return s;
+  char buf[4096];
+  ssize_t r;
+  while ((r = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, size_t(r));
+  ::close(fd);
+  return s;
+}
+
 std::set<std::string> mounts() {
   std::set<std::string> out;
-  std::ifstream f("/proc/self/mounts");
+  std::istringstream f(slurp("/proc/self/mounts"));
   std::string line;
   while (std::getline(f, line)) {
     std::istringstream s(line);
@@ -58,8 +70,7 @@ std::set<std::string> mounts() {
 }
 
 std::string cmdline(pid_t p) {
-  std::ifstream f("/proc/" + std::to_string(p) + "/cmdline");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string s = slurp("/proc/" + std::to_string(p) + "/cmdline");
   for (char& c : s)
     if (!c) c = ' ';
   if (s.size() > 200) s.resize(200);
@@ -67,12 +78,11 @@ std::string cmdline(pid_t p) {
 }
 
 pid_t parent_of(pid_t p) {
-  std::ifstream f("/proc/" + std::to_string(p) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string all = slurp("/proc/" + std::to_string(p) + "/stat");
   size_t rp = all.rfind(')');
-  if (rp == std::string::npos) return -1;
+  if (rp == std::string::npos || rp + 2 >= all.size()) return -1;
   std::istringstream s(all.substr(rp + 2));
-  char state;
+  char state = 0;
   pid_t pp = -1;
   s >> state >> pp;
   return state == 'Z' ? -1 : pp;  // a zombie is reaped below, not killed

@@ -47,8 +47,11 @@ TEST_CASE("sendmail: modes that are refused", "[inject]") {
   CHECK(parse({"sendmail", "-bs"}).refusal.find("qmail-smtpd") != std::string::npos);
   CHECK(parse({"sendmail", "-bp"}).refusal.find("qmail-qread") != std::string::npos);
   CHECK(parse({"/usr/bin/mailq"}).refusal.find("qmail-qread") != std::string::npos);
-  CHECK(parse({"sendmail", "-q"}).refusal.find("-q") != std::string::npos);
-  CHECK(parse({"sendmail", "-q30m"}).refusal.find("-q") != std::string::npos);
+  CHECK(parse({"sendmail", "-q"}).refusal.empty());
+  CHECK(parse({"sendmail", "-q"}).flush == std::string());
+  CHECK(parse({"sendmail", "-qRexample.com"}).flush == std::string("example.com"));
+  CHECK(parse({"sendmail", "-qR", "example.com"}).flush == std::string("example.com"));
+  CHECK(parse({"sendmail", "-q30m"}).refusal.find("-qTIME") != std::string::npos);
   CHECK(parse({"newaliases"}).refusal.find("newaliases") != std::string::npos);
   CHECK(parse({"sendmail", "-bi"}).refusal.find("newaliases") != std::string::npos);
   CHECK(parse({"sendmail", "-bd"}).refusal.find("daemon") != std::string::npos);

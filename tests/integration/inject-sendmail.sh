@@ -50,8 +50,8 @@ refuse "sendmail: usage: " -Z
 refuse "sendmail: usage: " -f
 refuse "qmail-smtpd will serve it" -bs
 refuse "qmail-qread will serve it" -bp
-refuse "the trigger sender will serve them" -q
-refuse "the trigger sender will serve them" -q30m
+refuse "queue run interval" -q30m
+refuse "queue run interval" -q30m30m
 refuse "there is no aliases database" -bi
 refuse "qmail-start runs the queue" -bd
 refuse "mode -bv is not supported" -bv a@example.org

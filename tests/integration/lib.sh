@@ -190,8 +190,10 @@ stop_daemontools() {
     svc -d "$_s" 2>/dev/null
   done
   for _s in "$@"; do
-    wait_for 30 sh -c "svstat '$_s' 2>/dev/null | grep -q ': down '" ||
-      echo "warning: $_s is not down after 30 s" >&2
+    if svok "$_s" 2>/dev/null; then
+      wait_for 30 sh -c "svstat '$_s' 2>/dev/null | grep -q ': down '" ||
+        echo "warning: $_s is not down after 30 s" >&2
+    fi
     svc -dx "$_s" "$_s/log" 2>/dev/null
   done
   for _s in "$@"; do

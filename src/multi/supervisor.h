@@ -1,8 +1,10 @@
 // ISC license.
-// qscheduler: one qmail-start per numbered queue, supervised; a fixed count
-// (-s) or a count that follows the load (-d). See qscheduler(8), multi-queue(7).
-#ifndef QF_MULTI_SCHEDULER_H
-#define QF_MULTI_SCHEDULER_H
+// qscheduler's supervisor: one qmail-start per numbered queue, supervised; a
+// fixed count (-s) or a count that follows the load (-d, the rule in
+// autoscale.h). It schedules queues, not deliveries: qmail-send's delivery
+// scheduler is send/core.h. See qscheduler(8), multi-queue(7).
+#ifndef QF_MULTI_SUPERVISOR_H
+#define QF_MULTI_SUPERVISOR_H
 
 #include <sys/types.h>
 
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "multi/autoscale.h"
 #include "multi/ipc.h"
 #include "sys/fd.h"
 #include "sys/loop.h"
@@ -41,14 +44,11 @@ bool options_from_env(Options* o, std::string* err);
 
 class QScheduler {
  public:
-  explicit QScheduler(Options o) : o_(std::move(o)) {}
+  explicit QScheduler(Options o)
+      : o_(std::move(o)), scale_({o_.max_load, o_.count, 5, 30, 5}) {}
   /// Runs until TERM (0) or a fatal start-up problem (111).
   int run();
 
-  /// Seconds the load must stay above MAX_LOAD before a queue is added, and
-  /// below MAX_LOAD/2 before one is drained.
-  static constexpr int kGrowWindow = 5;
-  static constexpr int kShrinkWindow = 30;
 
  private:
   struct Queue {
@@ -61,7 +61,6 @@ class QScheduler {
     bool stopping = false;    // TERM sent on purpose (drain or exit)
     bool draining = false;
     Fd drain_lock;            // exclusive lock on lock/drain once taken
-    unsigned load_avg = 0;
   };
   std::string dir(unsigned n) const;
   bool prepare(unsigned n);  // queue-fix, message queue
@@ -84,9 +83,8 @@ class QScheduler {
   bool exiting_ = false;
   uid_t qmailq_uid_ = 0;
   gid_t qmail_gid_ = 0;
-  time_t over_since_ = 0, under_since_ = 0;
   time_t last_tick_ = 0;
-  std::map<unsigned, std::vector<unsigned>> samples_;
+  Autoscaler scale_{{}};
 };
 
 /// qscheduler -l: prints every queue of base with its daemons, pids, uptime and

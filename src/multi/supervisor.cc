@@ -1,5 +1,5 @@
 // ISC license.
-#include "multi/scheduler.h"
+#include "multi/supervisor.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -306,8 +306,7 @@ void QScheduler::grow(time_t now) {
   say("queue " + fmt_u64(n) + ": every queue stayed above " + fmt_u64(o_.max_load) +
       "% load: adding it");
   start(q);
-  samples_.clear();
-  over_since_ = 0;
+  scale_.reset();
   (void)now;
 }
 
@@ -340,8 +339,9 @@ void QScheduler::tick(time_t now) {
   }
   if (!o_.dynamic || o_.fixed || !new_second) return;
 
-  // Load: the mean of the last five one-second samples per active queue.
-  unsigned active = 0, over = 0, under = 0, live = 0;
+  // Load: each active queue's figure, once a second, to the autoscaler.
+  std::map<unsigned, unsigned> loads;
+  unsigned live = 0;
   bool draining = false;
   for (auto& [n, q] : queues_) {
     QueueSlot* s = shm_.slot(n);
@@ -349,25 +349,11 @@ void QScheduler::tick(time_t now) {
     if (!s || !q.pid || q.draining) continue;
     live++;
     if (QState(s->state.load()) != QState::active) continue;
-    auto& v = samples_[n];
-    v.push_back(load_of(*s));
-    if (v.size() > 5) v.erase(v.begin());
-    unsigned sum = 0;
-    for (unsigned x : v) sum += x;
-    q.load_avg = sum / unsigned(v.size());
-    active++;
-    if (q.load_avg >= o_.max_load) over++;
-    if (q.load_avg < o_.max_load / 2) under++;
+    loads[n] = load_of(*s);
   }
-  if (active && over == active) {
-    if (!over_since_) over_since_ = now;
-    if (now - over_since_ >= kGrowWindow) grow(now);
-  } else {
-    over_since_ = 0;
-  }
-  if (active && under == active && live > o_.count && !draining) {
-    if (!under_since_) under_since_ = now;
-    if (now - under_since_ >= kShrinkWindow) {
+  switch (scale_.tick(now, loads, live, draining)) {
+    case Autoscaler::Action::grow: grow(now); break;
+    case Autoscaler::Action::drain:
       // The highest-numbered active queue goes.
       for (auto it = queues_.rbegin(); it != queues_.rend(); ++it) {
         Queue& q = it->second;
@@ -378,10 +364,8 @@ void QScheduler::tick(time_t now) {
             "% load: draining it");
         break;
       }
-      under_since_ = 0;
-    }
-  } else {
-    under_since_ = 0;
+      break;
+    case Autoscaler::Action::none: break;
   }
   // Shrink the advertised range past stopped queues at the top.
   uint32_t count = shm_.get()->h.count.load();

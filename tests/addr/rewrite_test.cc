@@ -1,9 +1,9 @@
 // ISC license.
-#include "send/rewrite.h"
+#include "addr/rewrite.h"
 
 #include <catch2/catch.hpp>
 
-using qf::send::Rewriter;
+using qf::addr::Rewriter;
 
 TEST_CASE("rewrite: locals, envnoathost, percenthack", "[rewrite]") {
   Rewriter r;

@@ -1,18 +1,11 @@
 // ISC license.
-#include "send/rewrite.h"
+#include "addr/rewrite.h"
 
 #include <vector>
 
 #include "conf/control.h"
 
-namespace qf::send {
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r)
-    if (c >= 'A' && c <= 'Z') c = char(c + 32);
-  return r;
-}
+namespace qf::addr {
 
 void Rewriter::add_local(std::string_view d) { locals_.insert(lower(d)); }
 void Rewriter::add_percenthack(std::string_view d) { percent_.insert(lower(d)); }
@@ -88,4 +81,4 @@ std::string Rewriter::strip_virtual_prefix(std::string_view rcpt) const {
   return std::string(rcpt);
 }
 
-}  // namespace qf::send
+}  // namespace qf::addr

@@ -8,15 +8,17 @@
 //                       local as prefix-address, an empty prefix keeps it remote
 //   otherwise        -> remote, unchanged
 // Domains compare case-insensitively. Pure: no I/O but load().
-#ifndef QF_SEND_REWRITE_H
-#define QF_SEND_REWRITE_H
+#ifndef QF_ADDR_REWRITE_H
+#define QF_ADDR_REWRITE_H
 
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
-namespace qf::send {
+#include "addr/address.h"
+
+namespace qf::addr {
 
 struct Rewritten {
   bool local = false;
@@ -48,9 +50,6 @@ class Rewriter {
   std::string envnoathost_;
 };
 
-/// ASCII lower case.
-std::string lower(std::string_view s);
-
-}  // namespace qf::send
+}  // namespace qf::addr
 
 #endif
