@@ -364,6 +364,9 @@ void TodoProc::drain_trigger() {
       }
     }
     scan_now_ = true;
+    // A wake-up is also the moment to ask qmail-clean again for the todo/
+    // files it could not remove.
+    if (!unclean_.empty()) next_clean_retry_ = now();
   }
   if (!unknown.empty()) {
     std::string l = "warning: lock/trigger: ignored unknown request";

@@ -8,7 +8,10 @@
 // that appeared while the test ran. Every such leftover is named on stderr
 // ("reaper: leaked ...").
 // Exit: prog's status (128+n for a signal); 124 when it timed out; 70 when it
-// passed (0 or 77) but left something behind.
+// passed (0 or 77) but left something behind. Mounts count only under the
+// directories the test names in $QFIT_REAPER_NOTE (lib.sh writes its $T);
+// IPC objects only when no live process maps them (so that runs in other
+// checkouts on the same machine are not taken for leaks).
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -118,6 +121,23 @@ std::vector<pid_t> descendants() {
   return out;
 }
 
+// Is a shared memory object mapped by a live process? Ours are all gone by
+// now: a mapping means another run's qscheduler or qmail-send owns it.
+bool mapped_elsewhere(std::string const& path) {
+  DIR* d = opendir("/proc");
+  if (!d) return false;
+  bool found = false;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    if (slurp(std::string("/proc/") + e->d_name + "/maps").find(path) != std::string::npos) {
+      found = true;
+      break;
+    }
+  }
+  closedir(d);
+  return found;
+}
+
 void reap_all() {
   while (waitpid(-1, nullptr, WNOHANG) > 0) {
   }
@@ -139,6 +159,11 @@ int main(int argc, char** argv) {
     perror("reaper: fatal: unable to become a subreaper");
     return 111;
   }
+  // The test tells us its scratch directories (lib.sh writes $T here): only
+  // mounts under them are the test's; another run on this machine has its own.
+  char note[64];
+  snprintf(note, sizeof note, "/tmp/reaper.%d.note", int(getpid()));
+  setenv("QFIT_REAPER_NOTE", note, 1);
   auto shm0 = list_dir("/dev/shm", "qfleet1.");
   auto mq0 = list_dir("/dev/mqueue", "qfleet1.");
   auto mnt0 = mounts();
@@ -203,7 +228,7 @@ int main(int argc, char** argv) {
   }
 
   for (auto const& n : list_dir("/dev/shm", "qfleet1.")) {
-    if (shm0.count(n)) continue;
+    if (shm0.count(n) || mapped_elsewhere("/dev/shm/" + n)) continue;
     fprintf(stderr, "reaper: leaked shared memory /dev/shm/%s\n", n.c_str());
     shm_unlink(("/" + n).c_str());
     leaked = true;
@@ -214,10 +239,22 @@ int main(int argc, char** argv) {
     mq_unlink(("/" + n).c_str());
     leaked = true;
   }
+  std::vector<std::string> scopes;
+  {
+    std::istringstream f(slurp(note));
+    std::string line;
+    while (std::getline(f, line))
+      if (!line.empty()) scopes.push_back(line + "/");
+    ::unlink(note);
+  }
   auto mnt1 = mounts();
   std::vector<std::string> extra;
-  for (auto const& m : mnt1)
-    if (!mnt0.count(m)) extra.push_back(m);
+  for (auto const& m : mnt1) {
+    if (mnt0.count(m)) continue;
+    bool ours = false;
+    for (auto const& sc : scopes) ours |= m.compare(0, sc.size(), sc) == 0;
+    if (ours) extra.push_back(m);
+  }
   for (auto it = extra.rbegin(); it != extra.rend(); ++it) {
     fprintf(stderr, "reaper: leaked mount %s\n", it->c_str());
     umount2(it->c_str(), MNT_DETACH);

@@ -8,6 +8,8 @@ BIN=$TOP/bin
 HELPERS=$TOP/obj/tests/helpers
 T=$(mktemp -d /tmp/qfit.XXXXXX)
 chmod 755 "$T"
+# The reaper (tests/run) removes mounts left under $T.
+[ -n "${QFIT_REAPER_NOTE:-}" ] && echo "$T" >> "$QFIT_REAPER_NOTE"
 # As root: the qmail users exist (tests/run made them; a test run by hand
 # makes them here), and the programs are where every uid can run them (a
 # checkout under a mode-700 home is not: tests/run's copy, or one of ours).

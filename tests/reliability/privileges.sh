@@ -40,7 +40,7 @@ START=$!
 on_exit stop_pid $START
 wait_for 10 grep -q '^status: local' "$T/log" || fail "did not start: $(cat "$T/log")"
 wait_for 10 test -S "$Q/inject.sock" || fail "no inject.sock"
-field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
+field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status" | tr -s ' \t' ' '; }
 uid() { id -u "$1"; }
 gid() { getent group "$1" | cut -d: -f3; }
 qmail=$(gid qmail) nofiles=$(gid nofiles)
@@ -49,8 +49,8 @@ qmail=$(gid qmail) nofiles=$(gid nofiles)
 check() {
   u=$3; [ "$u" = root ] && u=0 || u=$(uid "$3")
   g=$(gid "$4")
-  expect_eq "$2 uids" "$(field "$1" Uid)" "$(printf '%s\t%s\t%s\t%s' $u $u $u $u)"
-  expect_eq "$2 gids" "$(field "$1" Gid)" "$(printf '%s\t%s\t%s\t%s' $g $g $g $g)"
+  expect_eq "$2 uids" "$(field "$1" Uid)" "$u $u $u $u"
+  expect_eq "$2 gids" "$(field "$1" Gid)" "$g $g $g $g"
   expect_eq "$2 groups" "$(field "$1" Groups | tr -d ' \t')" "$g"
   if [ "$u" != 0 ]; then
     expect_eq "$2 CapEff" "$(field "$1" CapEff)" 0000000000000000
