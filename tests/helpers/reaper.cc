@@ -57,9 +57,22 @@ std::set<std::string> mounts() {
   return out;
 }
 
+// A /proc/PID file, "" when it cannot be read. Any process of the machine may
+// exit meanwhile: read(2) then fails with ESRCH, where an ifstream would throw
+// and abort the reaper (seen with two make checks at once).
+std::string read_proc(pid_t p, char const* file) {
+  std::string s;
+  int fd = ::open(("/proc/" + std::to_string(p) + "/" + file).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return s;
+  char buf[4096];
+  ssize_t r;
+  while ((r = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, size_t(r));
+  ::close(fd);
+  return r < 0 ? std::string() : s;
+}
+
 std::string cmdline(pid_t p) {
-  std::ifstream f("/proc/" + std::to_string(p) + "/cmdline");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string s = read_proc(p, "cmdline");
   for (char& c : s)
     if (!c) c = ' ';
   if (s.size() > 200) s.resize(200);
@@ -67,8 +80,7 @@ std::string cmdline(pid_t p) {
 }
 
 pid_t parent_of(pid_t p) {
-  std::ifstream f("/proc/" + std::to_string(p) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string all = read_proc(p, "stat");
   size_t rp = all.rfind(')');
   if (rp == std::string::npos) return -1;
   std::istringstream s(all.substr(rp + 2));
