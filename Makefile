@@ -7,6 +7,7 @@
 #   make setup check   as root: install under conf-qmail from package/hier and verify it
 #   make bench      benchmarks against Postfix (bench/)
 #   make fresh-check   as root: make check in a fresh minimal Debian 12 root (CI)
+#   make fuzz       long libFuzzer runs of every target (tests/fuzz/README), FUZZ_SECONDS each
 
 SHELL := /bin/sh
 .SUFFIXES:
@@ -101,7 +102,7 @@ obj/tests/unit: $(TEST_OBJS) $(LIBS) obj/load
 $(TEST_HELPERS): obj/tests/helpers/%: obj/tests/helpers/%.o $(LIBS) obj/load
 	obj/load -o $@ $< $(LIBS) $(SYSLIBS)
 
-.PHONY: all it check setup instcheck run bench clean tests fresh-check
+.PHONY: all it check setup instcheck run bench clean tests fresh-check fuzz fuzz-build
 tests: it obj/tests/unit $(TEST_HELPERS)
 
 ifneq ($(filter setup,$(MAKECMDGOALS)),)
@@ -137,5 +138,57 @@ fresh-check:
 
 clean:
 	rm -rf obj bin
+
+# Fuzzing (tests/fuzz/README): the library again, compiled by clang with
+# libFuzzer's coverage and ASan+UBSan (conf-fuzz) into obj/fuzz/, never mixed
+# with the g++ objects; one program per tests/fuzz/NAME_fuzz.cc in obj/fuzz/bin/.
+FUZZ_NAMES := $(patsubst tests/fuzz/%_fuzz.cc,%,$(wildcard tests/fuzz/*_fuzz.cc))
+FUZZ_BINS := $(patsubst %,obj/fuzz/bin/%,$(FUZZ_NAMES))
+FUZZ_LIB_OBJS := $(patsubst %.cc,obj/fuzz/%.o,$(LIB_SRCS)) obj/fuzz/auto.o
+FUZZ_OWFAT_OBJS := $(patsubst %.cc,obj/fuzz/%.o,$(OWFAT_SRCS))
+FUZZ_LIBS := obj/fuzz/libqfleet.a obj/fuzz/libqfowfat.a obj/libowfat-private.a
+FUZZ_SECONDS = 600
+
+# conf-cc's -I and -D flags, less _FORTIFY_SOURCE (it hides errors from ASan).
+obj/fuzz/compile: conf-fuzz conf-cc
+	@mkdir -p obj/fuzz
+	@printf '#!/bin/sh\nexec %s %s -Isrc "$$@"\n' "`head -n 1 conf-fuzz`" \
+	  "`head -n 1 conf-cc | tr ' ' '\n' | grep -E '^-[DI]' | grep -v '^-D_FORTIFY_SOURCE' | tr '\n' ' '`" > $@ && chmod 755 $@
+obj/fuzz/load: conf-fuzz
+	@mkdir -p obj/fuzz
+	@printf '#!/bin/sh\nexec %s "$$@"\n' "`sed -n 2p conf-fuzz`" > $@ && chmod 755 $@
+
+obj/fuzz/auto.o: obj/auto.cc obj/fuzz/compile
+	obj/fuzz/compile -c -o $@ $<
+
+obj/fuzz/%.o: %.cc obj/fuzz/compile
+	@mkdir -p $(dir $@)
+	obj/fuzz/compile -MMD -MP -c -o $@ $<
+
+obj/fuzz/src/owfat/%.o: src/owfat/%.cc obj/fuzz/compile obj/owfat.map
+	@mkdir -p $(dir $@)
+	obj/fuzz/compile -MMD -MP -c -o $@.raw $<
+	objcopy --redefine-syms=obj/owfat.map $@.raw $@
+	@rm -f $@.raw
+
+obj/fuzz/libqfleet.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+obj/fuzz/libqfowfat.a: $(FUZZ_OWFAT_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINS): obj/fuzz/bin/%: obj/fuzz/tests/fuzz/%_fuzz.o $(FUZZ_LIBS) obj/fuzz/load
+	@mkdir -p obj/fuzz/bin
+	obj/fuzz/load -o $@ $< $(FUZZ_LIBS) $(SYSLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Long runs, two targets at a time (FUZZ=names for some); the corpus grows in
+# obj/fuzz/corpus/NAME, logs and crashes go to obj/fuzz/out.
+fuzz:
+	@$(MAKE) --no-print-directory -j$(NPROC) fuzz-build
+	@tests/fuzz/run -t $(FUZZ_SECONDS) -c obj/fuzz/corpus -o obj/fuzz/out $(FUZZ)
 
 -include $(shell find obj -name '*.d' 2>/dev/null)

@@ -8,10 +8,16 @@ namespace qf::inject {
 bool host_tokens(std::string_view host, Tokens* out) {
   if (!tokenize(host, out)) return false;
   for (size_t i = 0; i < out->size(); i++) {
-    Token::Type t = (*out)[i].type;
+    Token const& tok = (*out)[i];
+    Token::Type t = tok.type;
     if (t != Token::atom && t != Token::dot && t != Token::literal) return false;
     // "a b" is no host name: labels are joined by dots
     if (i > 0 && t != Token::dot && (*out)[i - 1].type != Token::dot) return false;
+    // nor is one that needs a backslash ("x\[" reads as "x["): written into a
+    // header (Return-Path: <box@x[>) it would not parse again
+    if (t == Token::atom && (tok.text.find('.') != std::string::npos || !dot_atom(tok.text)))
+      return false;
+    if (t == Token::literal && tok.text.find_first_of("[]\\") != std::string::npos) return false;
   }
   return true;
 }

@@ -32,7 +32,8 @@ class Qualifier {
   Tokens plus_;    // "." plusdomain
 };
 
-/// Tokens of a whole host name (atoms and literals joined by dots); false otherwise.
+/// Tokens of a whole host name (atoms and literals joined by dots, none that
+/// needs a backslash to be written); false otherwise.
 bool host_tokens(std::string_view host, Tokens* out);
 
 /// Reads an address given as an argument (a recipient, -f): box@host split at

@@ -51,7 +51,7 @@ ReplyParser::Status ReplyParser::line_done() {
   for (char& c : line)
     if ((unsigned char)c < 32 || c == 127) c = '?';  // NUL, CR, escapes: never into logs
   if (cur_.text.size() < kMaxText) {
-    cur_.text.append(line, 0, kMaxText - cur_.text.size());
+    cur_.text.append(line, 0, kMaxText - 1 - cur_.text.size());  // and the newline
     cur_.text.push_back('\n');
   }
   if (line.size() > 3 && line[3] == '-') return Status::more;

@@ -29,14 +29,14 @@ std::string bounce_record(std::string_view rcpt, std::string_view report) {
   std::string r = "<";
   for (char c : rcpt) r.push_back(c == '\n' ? '_' : c);
   r += ">:\n";
-  std::string text(report);
-  while (text.size() >= 2 && text[text.size() - 1] == '\n' && text[text.size() - 2] == '\n')
-    text.pop_back();
-  if (!text.empty() && text.back() != '\n') text.push_back('\n');
-  // A blank line would end the record: qmail turns the second newline into '/'.
-  for (size_t i = text.size() >= 2 ? text.size() - 2 : 0; i > 0; i--)
-    if (text[i] == '\n' && text[i - 1] == '\n') text[i] = '/';
-  r += text;
+  size_t head = r.size();
+  while (!report.empty() && report.back() == '\n') report.remove_suffix(1);
+  r += report;
+  if (!report.empty()) r.push_back('\n');
+  // A blank line would end the record: qmail turns the second newline into
+  // '/', here also where the report starts with one.
+  for (size_t i = r.size(); i-- > head;)
+    if (r[i] == '\n' && r[i - 1] == '\n') r[i] = '/';
   r += "\n";
   return r;
 }

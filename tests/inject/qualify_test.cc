@@ -70,6 +70,8 @@ TEST_CASE("qualify: bad control values", "[inject]") {
   CHECK(bad == "defaultdomain");
   CHECK_FALSE(q.init("a", "x", "", &bad));
   CHECK(bad == "plusdomain");
+  CHECK_FALSE(q.init("a\\>b", "x", "y", &bad));
+  CHECK(bad == "defaulthost");
 }
 
 TEST_CASE("qualify: addresses given as arguments", "[inject]") {
@@ -90,4 +92,11 @@ TEST_CASE("qualify: addresses given as arguments", "[inject]") {
   CHECK(arg(q, "fred\nX-Evil: 1@x.y") == "FAIL");
   CHECK(arg(q, "fred@x.y\r") == "FAIL");
   CHECK(arg(q, std::string("fred\0@x.y", 10)) == "FAIL");
+  // A host name needs no backslash: "x\[" is not one, and shown in a header
+  // (Return-Path: <fred@x[>) it would not parse (tests/fuzz/regressions/rfc822).
+  CHECK(arg(q, "fred@x\\[") == "FAIL");
+  CHECK(arg(q, "fred@a\\.b") == "FAIL");
+  CHECK(arg(q, "fred@[1\\]2]") == "FAIL");
+  CHECK(arg(q, "fred@[1\\\\2]") == "FAIL");
+  CHECK(arg(q, "fred@[10.0.0.1]") == "fred@[10.0.0.1]");
 }

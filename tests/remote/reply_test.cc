@@ -113,5 +113,16 @@ TEST_CASE("reply: a 10,000-line reply is refused, long lines are capped", "[remo
   REQUIRE(q.feed(big.data(), big.size(), &used) == ReplyParser::Status::reply);
   Reply r = q.take();
   CHECK(r.code == 451);
-  CHECK(r.text.size() <= ReplyParser::kMaxText + 1);
+  CHECK(r.text.size() <= ReplyParser::kMaxText);
+
+  // The text stops at kMaxText bytes, its final newline included
+  // (tests/fuzz/regressions/reply).
+  ReplyParser w;
+  std::string wide;
+  for (int i = 0; i < 5; i++) wide += "452-" + std::string(1100, 'w') + "\r\n";
+  wide += "452 end\r\n";
+  REQUIRE(w.feed(wide.data(), wide.size(), &used) == ReplyParser::Status::reply);
+  Reply x = w.take();
+  CHECK(x.text.size() == ReplyParser::kMaxText);
+  CHECK(x.text.back() == '\n');
 }

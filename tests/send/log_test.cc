@@ -26,6 +26,12 @@ TEST_CASE("bounce: records and kinds", "[bounce]") {
   CHECK(bounce_record("joe@x", "Sorry, no mailbox here by that name. (#5.1.1)\n") ==
         "<joe@x>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n");
   CHECK(bounce_record("joe@x", "a\n\nb") == "<joe@x>:\na\n/b\n\n");
+  // A record is one paragraph whatever the report: no blank line after the
+  // recipient's line either (tests/fuzz/regressions/bounce).
+  CHECK(bounce_record("joe@x", "\nprogram said: no") == "<joe@x>:\n/program said: no\n\n");
+  CHECK(bounce_record("joe@x", "\n\n\nx\n\n") == "<joe@x>:\n///x\n\n");
+  CHECK(bounce_record("joe@x", "\n") == "<joe@x>:\n\n");
+  CHECK(bounce_record("joe@x", "") == "<joe@x>:\n\n");
   CHECK(bounce_kind("a@b") == BounceKind::bounce);
   CHECK(bounce_kind("") == BounceKind::double_bounce);
   CHECK(bounce_kind("#@[]") == BounceKind::discard);
