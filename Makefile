@@ -7,6 +7,7 @@
 #   make setup check   as root: install under conf-qmail from package/hier and verify it
 #   make bench      benchmarks against Postfix (bench/)
 #   make fresh-check   as root: make check in a fresh minimal Debian 12 root (CI)
+#   make soak       10 minutes of load, kill -9 and a full disk; the oracle (tests/soak)
 #   make fuzz       long libFuzzer runs of every target (tests/fuzz/README), FUZZ_SECONDS each
 
 SHELL := /bin/sh
@@ -102,7 +103,7 @@ obj/tests/unit: $(TEST_OBJS) $(LIBS) obj/load
 $(TEST_HELPERS): obj/tests/helpers/%: obj/tests/helpers/%.o $(LIBS) obj/load
 	obj/load -o $@ $< $(LIBS) $(SYSLIBS)
 
-.PHONY: all it check setup instcheck run bench clean tests fresh-check fuzz fuzz-build
+.PHONY: all it check setup instcheck run bench soak clean tests fresh-check fuzz fuzz-build
 tests: it obj/tests/unit $(TEST_HELPERS)
 
 ifneq ($(filter setup,$(MAKECMDGOALS)),)
@@ -132,6 +133,13 @@ bench:
 	@package/deps test
 	@$(MAKE) --no-print-directory -j$(NPROC) it
 	bench/run $(if $(QUICK),--quick)
+
+# The soak (tests/soak/README): SOAK_SECONDS (600) of mixed load with kill -9
+# and a full disk, then the drain and the oracle; obj/soak/report.md.
+soak:
+	@package/deps test
+	@$(MAKE) --no-print-directory -j$(NPROC) it
+	@tests/soak/run
 
 fresh-check:
 	package/fresh-check

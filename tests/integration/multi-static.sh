@@ -1,4 +1,4 @@
-# qscheduler -s with 3 queues: 3,000 messages from 4 injectors spread over all
+# qscheduler -s with 3 queues: 1,200 messages from 4 injectors spread over all
 # three queues and are all delivered exactly once; -l lists every queue with
 # its daemons; TERM stops everything and removes the IPC objects.
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +14,7 @@ for n in 1 2 3; do
 done
 ok "3 queues active and listed"
 
-N=3000
+N=1200
 pids=
 for k in 1 2 3 4; do
   ( i=$k; while [ $i -le $N ]; do
