@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 
@@ -72,6 +73,7 @@ bool read_info(queue::Layout const& q, uint64_t id, std::string* sender, time_t*
 
 Send::Send(queue::Layout q) : q_(std::move(q)) {
   if (char const* qi = getenv("QIDENT"); qi && *qi) qident_ = qi;
+  if (char const* qp = getenv("QMAILQUEUED_PID"); qp && *qp) queued_pid_ = pid_t(std::atol(qp));
   uint64_t seed = uint64_t(::getpid()) * 2654435761u ^ uint64_t(::time(nullptr));
   core_ = std::make_unique<Core>(Settings::defaults(), static_cast<Port*>(this), qident_.empty() ? "" : "." + qident_, seed);
   for (int c = 0; c < kChannels; c++) {
@@ -496,7 +498,14 @@ void Send::bounce_output(size_t i) {
 void Send::reap_children() {
   int st;
   pid_t pid;
-  while ((pid = ::waitpid(-1, &st, WNOHANG)) > 0) children_.erase(pid);
+  while ((pid = ::waitpid(-1, &st, WNOHANG)) > 0) {
+    children_.erase(pid);
+    // qmail-queued is qmail-start's child, so ours after the exec. Without it
+    // injection falls back to the setuid qmail-queue: slower, never lost; so
+    // finish the deliveries in flight and exit 111, and the supervisor
+    // restarts the queue's daemons, qmail-queued with them.
+    if (pid == queued_pid_ && queued_pid_ > 0 && !exitasap_) lost("qmail-queued");
+  }
   while (!bounce_wait_.empty() && children_.size() < kMaxBouncers) {
     uint64_t id = bounce_wait_.front();
     bounce_wait_.pop_front();

@@ -112,6 +112,7 @@ class Send final : private Port {
 
   std::vector<Bouncer> bouncers_;
   std::map<pid_t, uint64_t> children_;
+  pid_t queued_pid_ = 0;  // qmail-queued, from qmail-start (QMAILQUEUED_PID)
   std::deque<uint64_t> bounce_wait_;
 
   SignalPipe sig_;

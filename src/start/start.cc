@@ -148,9 +148,12 @@ int qmail_start(int argc, char** argv) {
   child({{totodo.r, 0}, {fromtodo.w, 1}, {toclean2.w, 2}, {fromclean2.r, 3}}, send, priv,
         {conf::program("todo-proc")});
   // qmail-queued (as qmailq, like qmail-clean) leaves when qmail-send's fd 9 closes.
+  // qmail-send learns its pid from QMAILQUEUED_PID: qmail-queued has no pipe
+  // back to qmail-send, so its death shows only as SIGCHLD.
   Pipe life = make_pipe();
-  child({{life.r, 0}, {err, 2}}, clean, priv, {conf::program("qmail-queued")});
+  pid_t queued = child({{life.r, 0}, {err, 2}}, clean, priv, {conf::program("qmail-queued")});
   ::close(life.r);
+  ::setenv("QMAILQUEUED_PID", std::to_string(queued).c_str(), 1);
 
   place_fds({{logfd, 0},
              {tolspawn.w, 1},

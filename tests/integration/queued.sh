@@ -93,3 +93,19 @@ if is_root && mkdir "$T/small" && mount -t tmpfs -o size=256k tmpfs "$T/small" 2
   stop_instance "$J"
   ok "disk full through qmail-queued: 53, nothing left"
 fi
+
+# 6. qmail-queued killed: qmail-send finishes what is in flight and exits 111
+# (the supervisor then restarts the queue's daemons, qmail-queued with them);
+# meanwhile clients fall back to qmail-queue and nothing is lost.
+K=$T/k
+new_instance "$K"
+start_instance "$K"
+qd=$(pgrep -P "$(cat "$K/pid")" -x qmail-queued)
+[ -n "$qd" ] || fail "no qmail-queued under qmail-send"
+kill -KILL "$qd"
+gone() { ! kill -0 "$(cat "$K/pid")" 2>/dev/null; }
+wait_for 30 gone || fail "qmail-send still runs 30 s after qmail-queued died: $(tail -n 3 "$K/log")"
+grep -q '^alert: oh no! lost qmail-queued connection! dying...' "$K/log" || fail "no alert: $(tail -n 5 "$K/log")"
+printf 'Subject: after\n\nx\n' | inject "$K" s@x u@test.example || fail "qmail-queue without qmail-send: exit $?"
+rm -f "$K/pid"
+ok "qmail-queued killed: qmail-send alerts and exits for a restart; qmail-queue still queues"

@@ -145,6 +145,14 @@ def main():
     events = read_kv(os.path.join(run, "events"))
     by_prog = collections.Counter(k[3] for k in kills)
     not_rec = [" ".join(r[2:]) for r in recov if r[0] != "ok"]
+    # At-least-once allows a second copy only of what was in flight when a
+    # daemon died: per kill at most a queue's deliveries in flight, local
+    # (concurrencylocal, 10) plus remote (concurrencyremote, each delivery up
+    # to 3 recipients of one message here).
+    m = re.search(r"concurrencyremote (\d+)", info.get("mode", ""))
+    per_kill = 10 + 3 * (int(m.group(1)) if m else 20)
+    check(dups <= per_kill * len(kills), "duplicates <= what was in flight at the kills",
+          "%d copies beyond one; bound %d (%d kills x %d)" % (dups, per_kill * len(kills), len(kills), per_kill))
     check(len(recov) == len(kills), "every kill followed up", "%d kills, %d follow-ups" % (len(kills), len(recov)))
     check(not not_rec, "every killed queue had all its daemons back",
           "; ".join(not_rec) if not_rec else "%d of %d" % (len(recov), len(kills)))
