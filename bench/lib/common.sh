@@ -219,3 +219,181 @@ skip_note() {
 
 # note text: a line for the report's notes.
 note() { echo "- $*" >> "$S/notes"; }
+
+# --- CPU per message, per process name (bench/tools/cpu-acct) ---------------
+#
+# Each measured round runs its system in a cgroup of its own (CPU_CG, under
+# CPU_CG_BASE): cpu_prepare makes it before the system starts, the system's
+# start commands enter it through cg_exec (their children inherit it), and
+# cpu_begin starts cpu-acct just before the clock starts. cpu_end, after the
+# untimed drain and before the system stops, writes $S/cpu/SC.LABEL.ROUND:
+# per process name the CPU used from the start of injection to the end of
+# the drain, exited workers included (taskstats exit records), and the
+# cgroup's own total. The load generators (smtp-source, smtp-sink, the
+# bench's own tools) are not in the cgroup; the CLI injectors of (a) are.
+
+CPU_CG_BASE= CPU_CG= CPU_PID= CPU_OUT= CPU_HOW=
+
+# cpu_init: picks a writable cgroup hierarchy (v1 cpuacct, else v2) and makes
+# CPU_CG_BASE there; without one, no CPU tables (CPU_HOW says why).
+cpu_init() {
+  for _h in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    [ -f "$_h/cgroup.procs" ] || continue
+    [ -f "$_h/cpuacct.usage" ] || [ -f "$_h/cpu.stat" ] || continue
+    if mkdir "$_h/qfbench.$$" 2>/dev/null; then
+      CPU_CG_BASE=$_h/qfbench.$$
+      case $_h in */cpuacct) CPU_HOW="cgroup v1 cpuacct" ;; *) CPU_HOW="cgroup v2 cpu.stat" ;; esac
+      mkdir -p "$S/cpu"
+      tool cpu-acct > /dev/null  # built now, not inside a measurement
+      return 0
+    fi
+  done
+  CPU_HOW="no writable cgroup hierarchy: no CPU tables"
+  return 0
+}
+
+# cg_exec: the prefix that runs a command in the round's cgroup (or as is).
+cg_exec() { echo "$TOP/bench/lib/cg-exec ${CPU_CG:--}"; }
+
+# cpu_prepare scenario label round: a fresh cgroup for the round's system.
+cpu_prepare() {
+  CPU_CG= CPU_OUT=
+  [ -n "$CPU_CG_BASE" ] || return 0
+  CPU_CG=$CPU_CG_BASE/$1.$2.$3
+  mkdir "$CPU_CG" 2>/dev/null || { CPU_CG=; return 0; }
+  CPU_OUT=$S/cpu/$1.$2.$3
+}
+
+# cpu_begin: starts cpu-acct on the round's cgroup; returns when it listens.
+cpu_begin() {
+  [ -n "$CPU_CG" ] || return 0
+  "$(tool cpu-acct)" "$CPU_CG" > "$CPU_OUT.raw" 2> "$CPU_OUT.err" &
+  CPU_PID=$!
+  BENCH_PIDS="$BENCH_PIDS $CPU_PID"
+  wait_for 10 grep -qs "^ready" "$CPU_OUT.raw" || { say "cpu-acct did not start: $(head -c 200 "$CPU_OUT.err")"; cpu_end; }
+}
+
+# cpu_end: stops cpu-acct (it prints its figures) and leaves the cgroup to
+# the system's remaining processes; later commands run outside it.
+cpu_end() {
+  [ -n "$CPU_PID" ] || { CPU_CG=; return 0; }
+  kill -TERM "$CPU_PID" 2>/dev/null
+  wait "$CPU_PID" 2>/dev/null
+  BENCH_PIDS=$(echo "$BENCH_PIDS" | sed "s/ $CPU_PID\b//")
+  grep -v '^ready' "$CPU_OUT.raw" > "$CPU_OUT" 2>/dev/null
+  CPU_PID= CPU_CG=
+}
+
+# cpu_cleanup: removes every round's cgroup (moving any process still in one
+# to the hierarchy's root first) and the base.
+cpu_cleanup() {
+  [ -n "$CPU_CG_BASE" ] && [ -d "$CPU_CG_BASE" ] || return 0
+  _root=${CPU_CG_BASE%/*}
+  for _c in "$CPU_CG_BASE"/*/; do
+    [ -d "$_c" ] || continue
+    for _p in $(cat "$_c/cgroup.procs" 2>/dev/null); do echo "$_p" > "$_root/cgroup.procs" 2>/dev/null; done
+    rmdir "$_c" 2>/dev/null
+  done
+  rmdir "$CPU_CG_BASE" 2>/dev/null
+}
+
+# cpu_table scenario count: a Markdown table of CPU ms per message (per unit
+# of count) by system and process name, summed over the rounds of the
+# scenario, each round's figures divided by count; empty if none was taken.
+cpu_table() {
+  ls "$S/cpu/$1".* >/dev/null 2>&1 || return 0
+  for _f in "$S/cpu/$1".*; do
+    case $_f in *.raw|*.err) continue ;; esac
+    _b=${_f##*/}; _b=${_b#"$1".}
+    awk -v sys="${_b%.*}" '{ print sys, $0 }' "$_f"
+  done | awk -v n="$2" '
+    $2 == "proc" { k = $1 SUBSEP $3 SUBSEP $4; if (!(k in u)) { order[++no] = k }
+                   u[k] += $6; s[k] += $7; c[k] += $5
+                   sum[$1] += $6 + $7; sys[$1] = 1 }
+    $2 == "total" { tot[$1] += $3; rounds[$1]++; sys[$1] = 1 }
+    $2 == "lost" && $3 > 0 { lost[$1] += $3 }
+    END {
+      print "| system | process | processes | user ms/msg | sys ms/msg | CPU ms/msg |"
+      print "| --- | --- | --- | --- | --- | --- |"
+      for (y in sys) {
+        r = rounds[y] ? rounds[y] : 1
+        # rows of this system, largest first
+        m = 0
+        for (i = 1; i <= no; i++) { split(order[i], kk, SUBSEP); if (kk[1] == y) { m++; key[m] = order[i]; val[m] = u[order[i]] + s[order[i]] } }
+        for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (val[j] > val[i]) { t = val[i]; val[i] = val[j]; val[j] = t; t = key[i]; key[i] = key[j]; key[j] = t }
+        for (i = 1; i <= m; i++) {
+          k = key[i]; split(k, kk, SUBSEP)
+          printf "| %s | %s | %s%s | %.3f | %.3f | %.3f |\n", y, kk[2], c[k] / r, kk[3] == "exited" ? " exited" : "", u[k] / 1000 / n / r, s[k] / 1000 / n / r, (u[k] + s[k]) / 1000 / n / r
+        }
+        printf "| %s | **all (cgroup total)** | | | | **%.3f** |\n", y, tot[y] / 1000 / n / r
+        printf "| %s | not attributed (cgroup − processes: mostly exiting processes torn down after their exit record) | | | | %.3f |\n", y, (tot[y] - sum[y]) / 1000 / n / r
+        if (lost[y]) printf "| %s | exit records lost | %d | | | |\n", y, lost[y]
+      }
+    }'
+}
+
+# --- the file system under the scratch directory (--fs) -----------------------
+#
+# root: /var/tmp as it is. ext4j, xfs: a file system made for the run on a
+# sparse loop file /var/tmp/qfbench-fs.XXXXXX.img (16 GiB; ext4 with 4 M
+# inodes for (g)'s million queued messages), attached with direct I/O (no
+# second page cache under the loop device; an fsync on it reaches the disk
+# as one on a real device would) and mounted on /var/tmp/qfbench-fs.XXXXXX/;
+# fs_umount undoes all of it. ext4j is mkfs.ext4's default: a journal,
+# data=ordered (the root file system here has no journal); noinit_itable
+# keeps the kernel's background inode-table zeroing out of the measurements.
+
+FS_IMG= FS_DEV= FS_MNT=
+
+# fs_mount ext4j|xfs: makes and mounts it; sets FS_MNT (the parent for S).
+fs_mount() {
+  FS_MNT=$(mktemp -d /var/tmp/qfbench-fs.XXXXXX) || die "mktemp failed"
+  FS_IMG=$FS_MNT.img
+  truncate -s 16G "$FS_IMG" || die "unable to create $FS_IMG"
+  FS_DEV=$(losetup -f --show --direct-io=on "$FS_IMG" 2>/dev/null || losetup -f --show "$FS_IMG") ||
+    die "unable to attach $FS_IMG to a loop device"
+  case $1 in
+    ext4j)
+      mkfs.ext4 -q -F -N 4000000 -E lazy_itable_init=1,lazy_journal_init=1 "$FS_DEV" > "$FS_MNT.mkfs" 2>&1 ||
+        die "mkfs.ext4 $FS_DEV failed: $(cat "$FS_MNT.mkfs")"
+      mount -t ext4 -o noinit_itable "$FS_DEV" "$FS_MNT" || die "unable to mount $FS_DEV on $FS_MNT" ;;
+    xfs)
+      mkfs.xfs -q -f "$FS_DEV" > "$FS_MNT.mkfs" 2>&1 || die "mkfs.xfs $FS_DEV failed: $(cat "$FS_MNT.mkfs")"
+      mount -t xfs "$FS_DEV" "$FS_MNT" || die "unable to mount $FS_DEV on $FS_MNT" ;;
+  esac
+  rm -f "$FS_MNT.mkfs"
+  chmod 755 "$FS_MNT"
+}
+
+# fs_umount: unmounts (lazily if it is still busy after 10 s), detaches and
+# removes the loop file; nothing if --fs root.
+fs_umount() {
+  [ -n "$FS_MNT" ] || return 0
+  if mountpoint -q "$FS_MNT"; then
+    _i=0
+    until umount "$FS_MNT" 2>/dev/null; do
+      _i=$((_i + 1))
+      if [ $_i -ge 20 ]; then say "$FS_MNT still busy: lazy unmount"; umount -l "$FS_MNT"; break; fi
+      sleep 0.5
+    done
+  fi
+  [ -n "$FS_DEV" ] && losetup -d "$FS_DEV" 2>/dev/null
+  rm -f "$FS_IMG" "$FS_MNT.mkfs"
+  rmdir "$FS_MNT" 2>/dev/null
+  FS_MNT= FS_DEV= FS_IMG=
+}
+
+# fs_describe: the scratch file system for the report.
+fs_describe() {
+  case $FS in
+    root)
+      _dev=$(df -P /var/tmp | awk 'NR == 2 { print $1 }')
+      _j="no journal"
+      ls /proc/fs/jbd2 2>/dev/null | grep -q "^${_dev##*/}-" && _j="journal"
+      [ "$(findmnt -n -o FSTYPE -T /var/tmp)" = ext4 ] || _j=""
+      echo "root: /var/tmp as it is, $(df -PT /var/tmp | awk 'NR == 2 { print $2 " on " $1 }')${_j:+, $_j} ($(fs_opts /var/tmp))" ;;
+    ext4j) echo "ext4j: ext4 with a journal, made for this run on a 16 GiB loop file in /var/tmp ($(fs_opts "$S"))" ;;
+    xfs) echo "xfs: made for this run on a 16 GiB loop file in /var/tmp ($(fs_opts "$S"))" ;;
+  esac
+}
+fs_opts() { findmnt -n -o FSTYPE,OPTIONS -T "$1" | awk '{ print $1 " " $2 }'; }

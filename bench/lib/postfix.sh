@@ -127,7 +127,7 @@ pf_running() { "$PF_SBIN/postfix" -c "$1/etc" status >/dev/null 2>&1; }
 # pf_start DIR: starts the instance and waits until its master and the
 # delivery pipeline (qmgr, pickup) run and smtpd's port listens.
 pf_start() {
-  "$PF_SBIN/postfix" -c "$1/etc" start >> "$1/start.log" 2>&1 9>&- || {
+  $(cg_exec) "$PF_SBIN/postfix" -c "$1/etc" start >> "$1/start.log" 2>&1 9>&- || {
     cat "$1/start.log" >&2; die "postfix -c $1/etc start failed"
   }
   wait_for 20 pf_ready "$1" || die "Postfix in $1 did not become ready (log: $1/maillog)"

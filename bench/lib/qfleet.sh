@@ -125,7 +125,7 @@ qf_start() {
     _starter="$QF_BIN/qscheduler -s"
     _before=$((_before + QF_QUEUES - 1))
   fi
-  env $(qf_env "$_d") setsid $_starter ./Maildir/ >> "$_d/log" 2>&1 9>&- &
+  $(cg_exec) env $(qf_env "$_d") setsid $_starter ./Maildir/ >> "$_d/log" 2>&1 9>&- &
   QF_PID=$!
   BENCH_PIDS="$BENCH_PIDS $QF_PID"
   if ! wait_for 20 qf_ready "$_d" "$_before"; then

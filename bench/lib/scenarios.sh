@@ -152,7 +152,7 @@ sys_smtp_start() {
       # passed on either way.
       if [ "${BENCH_QF_SMTPD:-listener}" = tcpserver ]; then
         echo "SMTP ingress qfleet: tcpserver → qmail-smtpd (fork+exec per connection, as $_u) → $(qf_queue_path)" >> "$S/injectors"
-        env $(qf_env "$QF") tcpserver -q -H -R -l "mx.$BENCH_DOMAIN" \
+        $(cg_exec) env $(qf_env "$QF") tcpserver -q -H -R -l "mx.$BENCH_DOMAIN" \
           -u "$(id -u "$_u")" -g "$(id -g "$_u")" 127.0.0.1 "$QF_SMTP_PORT" "$QF_BIN/qmail-smtpd" \
           > "$QF/smtpd.log" 2>&1 9>&- &
       else
@@ -160,7 +160,7 @@ sys_smtp_start() {
         _m=100 _how="pool of reused workers"
         [ "${BENCH_QF_SMTPD:-listener}" = fork ] && _m=1 _how="-m 1: a fork per connection"
         echo "SMTP ingress qfleet: qmail-smtpd -L ($_how, as $_u) → $(qf_queue_path)" >> "$S/injectors"
-        env $(qf_env "$QF") "$QF_BIN/qmail-smtpd" -L -c 40 -m $_m -l "mx.$BENCH_DOMAIN" \
+        $(cg_exec) env $(qf_env "$QF") "$QF_BIN/qmail-smtpd" -L -c 40 -m $_m -l "mx.$BENCH_DOMAIN" \
           -u "$(id -u "$_u")" -g "$(id -g "$_u")" 127.0.0.1 "$QF_SMTP_PORT" \
           > "$QF/smtpd.log" 2>&1 9>&- &
       fi
@@ -185,6 +185,7 @@ sys_smtp_stop() {
 drain_and_stop() {
   wait_for 30 sys_queue_empty "$2" ||
     echo "- ($1) $2 round $3: messages still queued 30 s after the last delivery" >> "$S/notes"
+  cpu_end
   sys_stop "$2"
 }
 
@@ -227,12 +228,14 @@ a_round() {
   _sys=$1 _r=$2 _sc=${3:-a} _lab=${4:-$1}
   _md=$(sys_maildir "$_sys")
   maildir_reset "$_md" "$(sys_mail_owner "$_sys"):"
+  cpu_prepare "$_sc" "$_lab" "$_r"
   a_injector "$_sys"
   echo "$INJ_MODE" >> "$S/injectors"
   sys_start "$_sys"
   sync
+  cpu_begin
   _t0=$(now)
-  $INJ_CMD > "$S/inj.out" 2> "$S/inj.err" &
+  $(cg_exec) $INJ_CMD > "$S/inj.out" 2> "$S/inj.err" &
   _ipid=$!
   BENCH_PIDS="$BENCH_PIDS $_ipid"
   interruptible "$(tool wait-count)" dir "$_md/new" "$N" "$(timeout_for "$N")" > "$S/wait.out"
@@ -301,10 +304,12 @@ smtp_round() {
     _md=$(sys_maildir "$_sys")
     maildir_reset "$_md" "$(sys_mail_owner "$_sys"):"
   fi
+  cpu_prepare "$_sc" "$_sys" "$_r"
   sys_start "$_sys"
   sys_smtp_start "$_sys"
   _port=$SMTP_PORT
   sync
+  cpu_begin
   _t0=$(now)
   ( _a=$(now); smtp_source_run "$_port" "$_rcpt" "$N" > "$S/src.out" 2>&1; _rc=$?; echo "$_rc $(elapsed "$_a" "$(now)")" > "$S/src.rc" ) &
   _ipid=$!
@@ -354,13 +359,13 @@ scn_c() {
 # c_inject system: queues the message once, for every recipient.
 c_inject() {
   case $1 in
-    postfix) $(pf_sendmail_cmd "$PF") -f"$BENCH_SENDER" $(cat "$S/rcpts.c") < "$S/msg.sink" ;;
+    postfix) $(cg_exec) $(pf_sendmail_cmd "$PF") -f"$BENCH_SENDER" $(cat "$S/rcpts.c") < "$S/msg.sink" ;;
     qfleet)
       _u=$(qf_client_user)
       if [ -x "$QF_BIN/qmail-inject" ]; then
-        setuidgid "$_u" env $(qf_env "$QF") "$QF_BIN/qmail-inject" -f"$BENCH_SENDER" $(cat "$S/rcpts.c") < "$S/msg.sink"
+        $(cg_exec) setuidgid "$_u" env $(qf_env "$QF") "$QF_BIN/qmail-inject" -f"$BENCH_SENDER" $(cat "$S/rcpts.c") < "$S/msg.sink"
       else
-        setuidgid "$_u" env $(qf_env "$QF") "$QF_BIN/qmail-queue" < "$S/msg.sink" 1< "$S/env.sink"
+        $(cg_exec) setuidgid "$_u" env $(qf_env "$QF") "$QF_BIN/qmail-queue" < "$S/msg.sink" 1< "$S/env.sink"
       fi ;;
   esac
 }
@@ -371,8 +376,10 @@ c_round() {
   rm -rf "$S/sinkdump"; mkdir "$S/sinkdump"; chown nobody "$S/sinkdump"
   sink_start c "$SINK_PORT" 0 -D "$S/sinkdump/dump"
   _spid=$SINK_PID
+  cpu_prepare c "$_sys" "$_r"
   sys_start "$_sys"
   sync
+  cpu_begin
   _t0=$(now)
   interruptible c_inject "$_sys" > "$S/inj.err" 2>&1; _irc=$?
   _t_inj=$(now)

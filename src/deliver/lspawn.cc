@@ -8,11 +8,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <new>
 #include <unordered_map>
 #include <vector>
@@ -124,6 +127,32 @@ spawn::Result result_of(int wstat, std::string text, bool truncated) {
 
 namespace {
 
+// A persistent delivery worker: a child forked (no exec) that has become one
+// recipient user (uid, gid, name: everything become_user depends on) and
+// delivers that user's mail, one message at a time, until its socket closes.
+// It saves the fork, the copy-on-write faults and the teardown of a child per
+// recipient. Request: one SOCK_SEQPACKET packet of NUL-terminated fields (user,
+// home, local, dash, ext, host, sender) with the message fd (SCM_RIGHTS).
+// Reply: one packet, 'K' (exit 0), 'D' (100) or 'Z' (111) and the report.
+// Anything else it writes (the watchdog's line before it exits) is report text
+// of a delivery that ends when the socket does.
+struct Worker {
+  pid_t pid = 0;
+  Fd sock;
+  std::string key;
+  bool busy = false;
+  uint64_t idle_since = 0;  // seconds, monotonic
+};
+
+/// Idle workers kept (the longest idle goes first) and how long one may idle.
+constexpr unsigned kIdleWorkerSeconds = 60;
+
+uint64_t mono_seconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec);
+}
+
 struct Slot {
   bool busy = false;
   spawn::Command cmd;
@@ -131,6 +160,7 @@ struct Slot {
   size_t next = 0;  // recipient in progress
   std::vector<spawn::Result> results;
   pid_t pid = 0;    // the delivery child, 0 when none
+  Worker* worker = nullptr;  // or the worker delivering, with its report in out
   bool reaped = false;
   int wstat = 0;
   Fd pipe;          // its result pipe, closed at end of file
@@ -153,6 +183,13 @@ class Spawner {
   void advance(unsigned s);
   void start(unsigned s);
   [[noreturn]] void child(Slot const& slot, std::string const& rcpt, int resultfd);
+  bool start_on_worker(unsigned s, UserMapping const& m, std::string const& local,
+                       std::string const& host);
+  Worker* spawn_worker(UserMapping const& m, std::string const& key);
+  [[noreturn]] void worker_main(UserMapping const& m, int sock);
+  void read_worker(unsigned s);
+  void drop_worker(Worker* w);
+  void retire_idle_workers(bool all);
   void read_child(unsigned s);
   void reap();
   void settle(unsigned s);
@@ -163,6 +200,7 @@ class Spawner {
   int cmdfd_, repfd_;
   std::vector<Slot> slots_;
   std::unordered_map<pid_t, unsigned> by_pid_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   spawn::CommandReader reader_;
   AssignFile assign_;
   bool reading_ = true, writing_ = true, broken_ = false;
@@ -231,7 +269,7 @@ void Spawner::advance(unsigned si) {
       s.results.push_back({'Z', "Trouble reading users/assign in qmail-lspawn. (#4.3.0)\n"});
     } else {
       start(si);
-      if (s.pid) return;
+      if (s.pid || s.worker) return;
     }
     s.next++;
   }
@@ -245,6 +283,18 @@ void Spawner::advance(unsigned si) {
 
 void Spawner::start(unsigned si) {
   Slot& s = slots_[si];
+  // A recipient of users/assign goes to a worker of its user (the lookup is a
+  // table in memory). Others, and anything a worker cannot take, get a child
+  // of their own that looks the user up (NSS) and delivers once.
+  {
+    std::string const& rcpt = s.cmd.rcpts[s.next];
+    size_t at = rcpt.rfind('@');
+    std::string local = rcpt.substr(0, at), host = rcpt.substr(at + 1);
+    UserMapping m;
+    if (assign_.table().lookup(local, &m) && !(c_.privileged && m.uid == 0) &&
+        start_on_worker(si, m, local, host))
+      return;
+  }
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) {
     s.results.push_back({'Z', "Unable to create pipe: " + error_text(errno) + ". (#4.3.0)\n"});
@@ -305,6 +355,207 @@ void Spawner::child(Slot const& slot, std::string const& rcpt, int resultfd) {
     _exit(111);
   } catch (...) {
     _exit(111);
+  }
+}
+
+std::string worker_key(UserMapping const& m) {
+  return fmt_u64(m.uid) + ':' + fmt_u64(m.gid) + ':' + m.user;
+}
+
+bool Spawner::start_on_worker(unsigned si, UserMapping const& m, std::string const& local,
+                              std::string const& host) {
+  Slot& s = slots_[si];
+  std::string const& rcpt = s.cmd.rcpts[s.next];
+  std::string req;
+  for (std::string const* f : {&m.user, &m.home, &local, &m.dash, &m.ext, &host}) {
+    req += *f;
+    req.push_back('\0');
+  }
+  req += addr::verp_sender(s.cmd.sender, rcpt);
+  req.push_back('\0');
+  std::string key = worker_key(m);
+  // An idle worker of the user, else a new one; a worker found dead on the
+  // send is dropped and one new worker tried.
+  for (int attempt = 0; attempt < 2; attempt++) {
+    Worker* w = nullptr;
+    if (attempt == 0)
+      for (auto& x : workers_)
+        if (!x->busy && x->key == key && (!w || x->idle_since > w->idle_since)) w = x.get();
+    if (!w) w = spawn_worker(m, key);
+    if (!w) return false;
+    struct iovec iov = {req.data(), req.size()};
+    union {
+      char buf[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } u;
+    std::memset(&u, 0, sizeof u);
+    struct msghdr mh = {};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = u.buf;
+    mh.msg_controllen = sizeof u.buf;
+    struct cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    int fd = s.mess.get();
+    std::memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    if (::sendmsg(w->sock.get(), &mh, MSG_NOSIGNAL) == ssize_t(req.size())) {
+      w->busy = true;
+      s.worker = w;
+      s.out.clear();
+      s.truncated = false;
+      return true;
+    }
+    drop_worker(w);
+  }
+  return false;
+}
+
+Worker* Spawner::spawn_worker(UserMapping const& m, std::string const& key) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return nullptr;
+  Fd ours(sv[0]), theirs(sv[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) return nullptr;
+  if (pid == 0) {
+    ours.reset();
+    worker_main(m, theirs.get());
+  }
+  auto w = std::make_unique<Worker>();
+  w->pid = pid;
+  w->sock = std::move(ours);
+  w->key = key;
+  workers_.push_back(std::move(w));
+  return workers_.back().get();
+}
+
+void Spawner::worker_main(UserMapping const& m, int sock) {
+  try {
+    selfpipe_finish();
+    int null = ::open("/dev/null", O_RDWR);
+    if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0) _exit(111);
+    close_fds_from(3, {sock});
+    ::umask(077);
+    std::string err;
+    bool became = become_user(m, c_.privileged, &err);
+    std::vector<char> buf(65536);
+    for (;;) {
+      struct iovec iov = {buf.data(), buf.size()};
+      union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+      } u;
+      struct msghdr mh = {};
+      mh.msg_iov = &iov;
+      mh.msg_iovlen = 1;
+      mh.msg_control = u.b;
+      mh.msg_controllen = sizeof u.b;
+      ssize_t r = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) _exit(0);  // qmail-lspawn is done with us
+      int messfd = -1;
+      for (struct cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+          std::memcpy(&messfd, CMSG_DATA(cm), sizeof messfd);
+      Fd mess(messfd);
+      std::vector<std::string> f;
+      size_t at = 0;
+      while (at < size_t(r)) {
+        size_t z = at;
+        while (z < size_t(r) && buf[z]) z++;
+        f.emplace_back(buf.data() + at, z - at);
+        at = z + 1;
+      }
+      auto reply = [&](char status, std::string text) {
+        if (text.size() > kMaxLocalReport + 1) text.resize(kMaxLocalReport + 1);
+        text.insert(text.begin(), status);
+        if (::send(sock, text.data(), text.size(), MSG_NOSIGNAL) != ssize_t(text.size())) _exit(111);
+      };
+      if (!became) {
+        reply('Z', err + "\n");
+        _exit(111);
+      }
+      if (f.size() != 7 || !mess.ok()) {
+        reply('Z', "Internal error: bad request to the delivery worker. (#4.3.5)\n");
+        _exit(111);
+      }
+      watchdog_arm(sock, c_.timeout + 300);
+      LocalDelivery d;
+      d.user = f[0];
+      d.home = f[1];
+      d.local = f[2];
+      d.dash = f[3];
+      d.ext = f[4];
+      d.host = f[5];
+      d.sender = f[6];
+      d.default_delivery = c_.default_delivery;
+      d.timeout = c_.timeout;
+      std::string report;
+      int code = deliver_local(d, mess.get(), &report);
+      watchdog_arm(sock, 0);
+      reply(code == 0 ? 'K' : code == 100 ? 'D' : 'Z', std::move(report));
+    }
+  } catch (std::bad_alloc const&) {
+    char const oom[] = "ZOut of memory. (#4.3.0)\n";
+    ::send(sock, oom, sizeof oom - 1, MSG_NOSIGNAL);
+    _exit(111);
+  } catch (...) {
+    _exit(111);
+  }
+}
+
+// A reply (or a dying worker's last words) on a busy worker's socket.
+void Spawner::read_worker(unsigned si) {
+  Slot& s = slots_[si];
+  Worker* w = s.worker;
+  char buf[kMaxLocalReport + 64];
+  ssize_t r = ::recv(w->sock.get(), buf, sizeof buf, MSG_DONTWAIT);
+  if (r < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  spawn::Result res;
+  if (r > 0 && (buf[0] == 'K' || buf[0] == 'D' || buf[0] == 'Z') && s.out.empty()) {
+    int code = buf[0] == 'K' ? 0 : buf[0] == 'D' ? 100 : 111;
+    res = result_of(W_EXITCODE(code, 0), std::string(buf + 1, size_t(r) - 1), false);
+    w->busy = false;
+    w->idle_since = mono_seconds();
+  } else if (r > 0) {
+    s.out.append(buf, size_t(r));  // the watchdog's line: the end follows
+    return;
+  } else {
+    // The worker died in the delivery (its pid is reaped with the others).
+    res = s.out.empty() ? result_of(W_EXITCODE(0, SIGKILL), "", false)
+                        : spawn::Result{'Z', s.out.substr(0, kMaxLocalReport)};
+    drop_worker(w);
+  }
+  s.out.clear();
+  s.worker = nullptr;
+  s.results.push_back(std::move(res));
+  s.next++;
+  retire_idle_workers(false);
+  advance(si);
+}
+
+void Spawner::drop_worker(Worker* w) {
+  for (auto it = workers_.begin(); it != workers_.end(); ++it)
+    if (it->get() == w) {
+      workers_.erase(it);  // closes the socket: the worker exits at end of file
+      return;
+    }
+}
+
+// Ends idle workers past kIdleWorkerSeconds, and the longest idle beyond one
+// per slot; all idle ones when all is set.
+void Spawner::retire_idle_workers(bool all) {
+  uint64_t now = mono_seconds();
+  size_t idle = 0;
+  for (auto const& w : workers_) idle += !w->busy;
+  while (idle) {
+    Worker* oldest = nullptr;
+    for (auto const& w : workers_)
+      if (!w->busy && (!oldest || w->idle_since < oldest->idle_since)) oldest = w.get();
+    if (!all && idle <= slots_.size() && now < oldest->idle_since + kIdleWorkerSeconds) return;
+    drop_worker(oldest);
+    idle--;
   }
 }
 
@@ -409,8 +660,16 @@ int Spawner::run() {
       if (slots_[i].pipe.ok()) {
         fds.push_back({slots_[i].pipe.get(), IOPAUSE_READ, 0});
         owner.push_back(i);
+      } else if (slots_[i].worker) {
+        fds.push_back({slots_[i].worker->sock.get(), IOPAUSE_READ, 0});
+        owner.push_back(i);
       }
-    int r = iopause_g(fds.data(), unsigned(fds.size()), nullptr);
+    // Wake up now and then while idle workers wait to be retired.
+    tain deadline;
+    bool any_idle = false;
+    for (auto const& w : workers_) any_idle |= !w->busy;
+    if (any_idle) tain_addsec_g(&deadline, kIdleWorkerSeconds / 2);
+    int r = iopause_g(fds.data(), unsigned(fds.size()), any_idle ? &deadline : nullptr);
     if (r < 0) {
       if (errno == EINTR) continue;
       warn(std::string("unable to iopause: ") + std::strerror(errno));
@@ -418,13 +677,26 @@ int Spawner::run() {
     }
     // Pipes first: a child's last words must be in before its death settles it.
     for (size_t i = first_pipe; i < fds.size(); i++)
-      if (fds[i].revents) read_child(owner[i]);
+      if (fds[i].revents) {
+        if (slots_[owner[i]].worker) read_worker(owner[i]);
+        else read_child(owner[i]);
+      }
+    if (r == 0) retire_idle_workers(false);
     if (fds[0].revents) {
       while (selfpipe_read() > 0) {
       }
       reap();
     }
     if (first_pipe == 2 && fds[1].revents && reading_) read_commands();
+  }
+  // End the idle workers and wait for them: nothing of ours outlives us.
+  std::vector<pid_t> pids;
+  for (auto const& w : workers_) pids.push_back(w->pid);
+  retire_idle_workers(true);
+  for (pid_t pid : pids) {
+    int st;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
   }
   return broken_ ? ex::temp : ex::ok;
 }

@@ -2,8 +2,11 @@
 // qmail-lspawn: the local delivery spawner. Reads commands from qmail-send
 // (proto/spawn.h), runs each recipient's delivery in a child that maps the
 // recipient to a user (usermap.h), becomes that user and calls deliver_local
-// in-process, and writes one report per command. One poll loop over the
-// command pipe, the children's result pipes and a self-pipe for SIGCHLD.
+// in-process, and writes one report per command. A recipient of users/assign
+// goes instead to a persistent worker of its user (forked, became the user
+// once, delivers one message at a time; see qmail-lspawn(8)). One poll loop
+// over the command pipe, the children's result pipes, the busy workers'
+// sockets and a self-pipe for SIGCHLD.
 #ifndef QF_DELIVER_LSPAWN_H
 #define QF_DELIVER_LSPAWN_H
 
