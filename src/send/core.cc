@@ -482,6 +482,7 @@ void Core::suspend(Job& j, uint32_t r, Dest& d, time_t now) {
       j.deferred = true;
   } else {
     port_->log(log_result(did, 'Z', text));
+    port_->defer_status(j.id, j.ch, now, {{rc.addr, text}});
     j.deferred = true;
     if (std::find(j.deferred_on.begin(), j.deferred_on.end(), d.key) == j.deferred_on.end())
       j.deferred_on.push_back(d.key);
@@ -951,6 +952,7 @@ void Core::report(Channel c, unsigned slot, spawn::Verdict v, std::vector<spawn:
   Dest& d = *f.dest;
   d.busy--;
   std::string site_text;
+  std::vector<std::pair<std::string, std::string>> deferrals;
   for (size_t i = 0; i < f.rcpts.size(); i++) {
     spawn::Result res = i < results.size() ? results[i] : spawn::Result{'Z', ""};
     uint32_t r = f.rcpts[i];
@@ -975,12 +977,14 @@ void Core::report(Channel c, unsigned slot, spawn::Verdict v, std::vector<spawn:
         break;
       default:
         j.deferred = true;
+        deferrals.emplace_back(rc.addr, res.text);
         if (site_text.empty()) site_text = res.text;
         if (std::find(j.deferred_on.begin(), j.deferred_on.end(), d.key) == j.deferred_on.end())
           j.deferred_on.push_back(d.key);
     }
     finish_rcpt(j, r);
   }
+  if (!deferrals.empty()) port_->defer_status(j.id, c, now, deferrals);
   // Feedback first: a destination that dies defers its other jobs' entries,
   // and this job must still be in flight then so that it is closed only here.
   if (v == spawn::Verdict::site)

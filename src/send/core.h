@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "addr/routes.h"
@@ -134,6 +135,13 @@ class Port {
   /// Appends a failure record to bounce/N. False (and an alert logged) when it
   /// could not: the recipient then stays pending.
   virtual bool bounce_record(uint64_t id, std::string_view rcpt, std::string_view text) = 0;
+  /// Recipients of (id, c) that an attempt at now deferred, each with its
+  /// report (address, text): their last status, for qmail-qread (defer/N).
+  /// One call per delivery report or suspended recipient; none on success.
+  virtual void defer_status(uint64_t id, Channel c, time_t now,
+                            std::vector<std::pair<std::string, std::string>> const& rcpts) {
+    (void)id, (void)c, (void)now, (void)rcpts;
+  }
   /// The job is closed with recipients pending: tried again at next.
   virtual void deferred(uint64_t id, Channel c, time_t next) = 0;
   /// The job is closed with no recipient pending (or its file is gone).
