@@ -1,9 +1,11 @@
 // ISC license.
 // sendmail: the sendmail interface to qmail-inject. See sendmail(8).
 #include <signal.h>
+#include <unistd.h>
 
 #include <new>
 
+#include "conf/paths.h"
 #include "inject/sendmail.h"
 #include "queue/layout.h"
 #include "queue/trigger.h"
@@ -20,6 +22,13 @@ int main(int argc, char** argv) {
     SendmailRequest req;
     if (!parse_sendmail(argc, argv, &req)) qf::die_usage(kSendmailUsage);
     if (!req.refusal.empty()) qf::die(qf::ex::perm, req.refusal.c_str());
+    if (req.list_queue) {
+      // Postfix's mailq and sendmail -bp: the queue listing is qmail-qread's.
+      std::string prog = qf::conf::program("qmail-qread");
+      char const* args[] = {prog.c_str(), nullptr};
+      ::execv(prog.c_str(), const_cast<char* const*>(args));
+      qf::die_sys(qf::ex::temp, "unable to run ", prog.c_str());
+    }
     if (req.flush) {
       // Postfix's sendmail -q: F A D I; -qR site: that destination only.
       std::string bytes = req.flush->empty() ? std::string(qf::queue::kFlushAll)

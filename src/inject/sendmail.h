@@ -20,6 +20,8 @@ struct SendmailRequest {
   std::optional<std::string> sender;    ///< -f or -r
   std::optional<std::string> fullname;  ///< -F
   std::vector<std::string> recipients;
+  /// -bp, or argv[0] "mailq": list the queue (qmail-qread runs instead).
+  bool list_queue = false;
   /// -q: flush the queue ("") or, with -qR, one destination (its domain).
   std::optional<std::string> flush;
 };

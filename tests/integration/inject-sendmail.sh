@@ -49,18 +49,20 @@ refuse "sendmail: fatal: no recipients"
 refuse "sendmail: usage: " -Z
 refuse "sendmail: usage: " -f
 refuse "qmail-smtpd will serve it" -bs
-refuse "qmail-qread will serve it" -bp
 refuse "queue run interval" -q30m
 refuse "queue run interval" -q30m30m
 refuse "there is no aliases database" -bi
 refuse "qmail-start runs the queue" -bd
 refuse "mode -bv is not supported" -bv a@example.org
 ln -s "$BIN/sendmail" "$T/mailq"; ln -s "$BIN/sendmail" "$T/newaliases"
-"$T/mailq" 2> "$T/err" < /dev/null; expect_eq "mailq" $? 100
-grep -q "qmail-qread will serve it" "$T/err" || fail "mailq: $(cat "$T/err")"
+# mailq and -bp run qmail-qread on the same queue: it lists the same messages.
+QUEUEDIR=$Q "$BIN/qmail-qread" > "$T/qread" || fail "qmail-qread"
+QUEUEDIR=$Q "$T/mailq" > "$T/mailq.out" 2> "$T/err" < /dev/null; expect_eq "mailq" $? 0
+QUEUEDIR=$Q "$BIN/sendmail" -bp > "$T/bp.out" 2>> "$T/err" < /dev/null; expect_eq "sendmail -bp" $? 0
+cmp -s "$T/qread" "$T/mailq.out" && cmp -s "$T/qread" "$T/bp.out" || fail "mailq/-bp differ from qmail-qread: $(cat "$T/err")"
 "$T/newaliases" 2> "$T/err" < /dev/null; expect_eq "newaliases" $? 100
 grep -q "aliases database" "$T/err" || fail "newaliases: $(cat "$T/err")"
 queue_snapshot "$Q" > "$T/after"
 cmp -s "$T/before" "$T/after" || fail "refused modes changed the queue"
-ok "-bs -bp -q -bi -bd -bv, mailq and newaliases refused with 100"
+ok "-bs -q -bi -bd -bv and newaliases refused with 100; mailq and -bp list the queue"
 exit 0
