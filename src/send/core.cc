@@ -476,12 +476,14 @@ void Core::suspend(Job& j, uint32_t r, Dest& d, time_t now) {
   if (j.dying) {
     text += kTooLong;
     port_->log(log_result(did, 'D', text));
+    count_result(j.ch, 'D');
     if (port_->bounce_record(j.id, rc.addr, text))
       port_->mark_done(j.id, j.ch, rc.offset);
     else
       j.deferred = true;
   } else {
     port_->log(log_result(did, 'Z', text));
+    count_result(j.ch, 'Z');
     port_->defer_status(j.id, j.ch, now, {{rc.addr, text}});
     j.deferred = true;
     if (std::find(j.deferred_on.begin(), j.deferred_on.end(), d.key) == j.deferred_on.end())
@@ -963,6 +965,7 @@ void Core::report(Channel c, unsigned slot, spawn::Verdict v, std::vector<spawn:
     }
     port_->log(log_result(f.dids[i], res.status, res.text));
     delivered_++;
+    count_result(c, res.status);
     if (j.corrupt) {
       finish_rcpt(j, r);
       continue;
@@ -1087,6 +1090,7 @@ Stats Core::stats() const {
   s.active = jobs_.size();
   s.rcpts_in_core = rcpts_in_core_;
   s.delivered = delivered_;
+  std::copy(&results_[0][0], &results_[0][0] + kChannels * 3, &s.results[0][0]);
   return s;
 }
 

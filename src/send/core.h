@@ -161,6 +161,9 @@ struct Stats {
   size_t backlog = 0;      ///< entries waiting in memory for a slot
   size_t dests = 0, dead = 0;
   uint64_t delivered = 0;  ///< recipients reported
+  /// Results per channel since the start: [c][0] delivered (K), [1] deferred
+  /// (Z, a suspended recipient included), [2] failed (D).
+  uint64_t results[kChannels][3] = {{0, 0, 0}, {0, 0, 0}};
 };
 
 class Core {
@@ -272,6 +275,10 @@ class Core {
   std::unordered_map<Key, std::unique_ptr<Job>> jobs_;
   size_t rcpts_in_core_ = 0;
   uint64_t delivered_ = 0;
+  uint64_t results_[kChannels][3] = {{0, 0, 0}, {0, 0, 0}};
+  void count_result(Channel c, char status) {
+    results_[c][status == 'K' ? 0 : status == 'D' ? 2 : 1]++;
+  }
   time_t next_scan_ = 0;
   bool scan_all_ = false;
   bool stopping_ = false;

@@ -664,6 +664,8 @@ void Send::publish(time_t now) {
   slot_->queued.store(uint32_t(std::min<size_t>(s.queued + s.active, UINT32_MAX)), std::memory_order_relaxed);
   slot_->backlog.store(uint32_t(std::min<size_t>(s.backlog, UINT32_MAX)), std::memory_order_relaxed);
   slot_->delivered.store(s.delivered, std::memory_order_relaxed);
+  for (int c = 0; c < kChannels; c++)
+    for (int k = 0; k < 3; k++) slot_->results[c][k].store(s.results[c][k], std::memory_order_relaxed);
   slot_->heartbeat.store(uint32_t(now), std::memory_order_release);
 }
 
