@@ -63,7 +63,9 @@ struct Scan {
 
 /// Reads every message of queue dir (number n) into *out. recipients false:
 /// skip the channel and defer files (faster; rcpts stay empty, next_retry 0).
-void read_queue(queue::Layout const& q, unsigned n, bool recipients, Scan* out);
+/// threads: how many threads read the split subdirectories (the system calls
+/// per message are the cost; two cores halve it).
+void read_queue(queue::Layout const& q, unsigned n, bool recipients, Scan* out, unsigned threads = 2);
 
 /// Message and not-yet-pre-processed counts (qmail-qstat): files in mess/
 /// and in todo/. Directory listings only.

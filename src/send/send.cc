@@ -346,6 +346,7 @@ void Send::close_file(uint64_t id, Channel c) { files_.erase(key(id, c)); }
 // kStatusFileMax starts afresh with this record.
 void Send::defer_status(uint64_t id, Channel c, time_t now,
                         std::vector<std::pair<std::string, std::string>> const& rcpts) {
+  if (no_defer_dir_) return;
   std::string rec;
   for (auto const& [addr, text] : rcpts)
     queue::put_status(&rec, c == kLocal ? 'L' : 'R', uint64_t(now), addr, text);
@@ -358,7 +359,14 @@ void Send::defer_status(uint64_t id, Channel c, time_t now,
     if (end > off_t(queue::kStatusFileMax))
       ok = ::ftruncate(fd.get(), 0) == 0 && write_all(fd.get(), rec);
   }
-  if (!ok) log_.line("warning: unable to write " + q_.relpath(Dir::defer, id) + ": " + strerror(errno));
+  if (ok) return;
+  if (errno == ENOENT) {
+    // A queue made before defer/ existed: one line, then no records until a restart.
+    no_defer_dir_ = true;
+    log_.line("warning: no " + q_.dir_of(Dir::defer, id) + " (run queue-fix): status records are off");
+    return;
+  }
+  log_.line("warning: unable to write " + q_.relpath(Dir::defer, id) + ": " + strerror(errno));
 }
 
 void Send::deferred(uint64_t id, Channel c, time_t next) {

@@ -101,6 +101,7 @@ class Send final : private Port {
   unsigned last_status_[4] = {~0u, ~0u, ~0u, ~0u};
   std::unordered_map<uint64_t, Fd> files_;  // open channel files, by id*2+channel
   std::unordered_set<uint64_t> has_status_;  // messages with a defer/N (removed with them)
+  bool no_defer_dir_ = false;  // a queue made before defer/: no status records
 
   std::multimap<time_t, uint64_t> done_timers_;  // messages to finish, by time
   std::multimap<time_t, uint64_t> clean_timers_;  // removals qmail-clean failed, to ask again
