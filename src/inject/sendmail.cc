@@ -72,6 +72,8 @@ bool parse_sendmail(int argc, char const* const* argv, SendmailRequest* out) {
           if (!value(&v)) return false;
           if (v == "p")
             out->list_queue = true;
+          else if (v == "v")
+            out->verify = true;
           else
             out->refusal = refusal_for_mode(v);
           break;

@@ -22,6 +22,8 @@ struct SendmailRequest {
   std::vector<std::string> recipients;
   /// -bp, or argv[0] "mailq": list the queue (qmail-qread runs instead).
   bool list_queue = false;
+  /// -bv: report what would happen to each recipient, deliver nothing.
+  bool verify = false;
   /// -q: flush the queue ("") or, with -qR, one destination (its domain).
   std::optional<std::string> flush;
 };

@@ -57,7 +57,9 @@ TEST_CASE("sendmail: modes that are refused", "[inject]") {
   CHECK(parse({"newaliases"}).refusal.find("newaliases") != std::string::npos);
   CHECK(parse({"sendmail", "-bi"}).refusal.find("newaliases") != std::string::npos);
   CHECK(parse({"sendmail", "-bd"}).refusal.find("daemon") != std::string::npos);
-  CHECK(parse({"sendmail", "-bv"}).refusal == "mode -bv is not supported");
+  CHECK(parse({"sendmail", "-bv"}).refusal.empty());
+  CHECK(parse({"sendmail", "-bv", "a@x.org"}).verify);
+  CHECK(parse({"sendmail", "-bt"}).refusal == "mode -bt is not supported");
 }
 
 TEST_CASE("sendmail: usage errors", "[inject]") {
