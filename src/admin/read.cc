@@ -121,6 +121,9 @@ class Reader {
     for (unsigned k = 1; k < threads; k++) pool.emplace_back(work, k);
     work(0);
     for (auto& t : pool) t.join();
+    size_t total = out_->messages.size();
+    for (auto const& p : parts) total += p.messages.size();
+    out_->messages.reserve(total + 64);
     for (auto& p : parts) {
       for (auto& m : p.messages) out_->messages.push_back(std::move(m));
       for (auto& e : p.errors) out_->errors.push_back(std::move(e));
@@ -225,6 +228,7 @@ class Reader {
         }))
       error(q_.subdir(Dir::info, b));
     if (names.empty()) return;
+    out_->messages.reserve(out_->messages.size() + names.size());
     Fd chan[2], defer;
     std::vector<uint64_t> chan_ids[2], defer_ids;
     if (rcpts_) {
