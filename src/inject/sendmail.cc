@@ -14,7 +14,6 @@ std::string refusal_for_mode(std::string_view m) {
   switch (m.empty() ? 0 : m[0]) {
     case 'm': return "";
     case 's': return "SMTP on standard input (-bs) is not supported yet: qmail-smtpd will serve it";
-    case 'p': return "listing the queue (-bp, mailq) is not supported yet: qmail-qread will serve it";
     case 'i': return "newaliases (-bi) is not supported: there is no aliases database "
                      "(use fastforward's newaliases)";
     case 'd': case 'D': return "daemon mode (-bd) is not supported: qmail-start runs the queue";
@@ -31,7 +30,7 @@ bool parse_sendmail(int argc, char const* const* argv, SendmailRequest* out) {
   *out = SendmailRequest{};
   std::string_view prog = argc > 0 && argv[0] ? argv[0] : "sendmail";
   if (size_t slash = prog.rfind('/'); slash != std::string_view::npos) prog.remove_prefix(slash + 1);
-  if (prog == "mailq") out->refusal = refusal_for_mode("p");
+  if (prog == "mailq") out->list_queue = true;
   if (prog == "newaliases") out->refusal = refusal_for_mode("i");
 
   int i = 1;
@@ -71,7 +70,12 @@ bool parse_sendmail(int argc, char const* const* argv, SendmailRequest* out) {
           break;
         case 'b':
           if (!value(&v)) return false;
-          out->refusal = refusal_for_mode(v);
+          if (v == "p")
+            out->list_queue = true;
+          else if (v == "v")
+            out->verify = true;
+          else
+            out->refusal = refusal_for_mode(v);
           break;
         case 'q': {  // -q, -qRsite, -q30m...: the argument, if any, is attached
           std::string_view arg = a.substr(j + 1);

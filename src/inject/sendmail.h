@@ -20,6 +20,10 @@ struct SendmailRequest {
   std::optional<std::string> sender;    ///< -f or -r
   std::optional<std::string> fullname;  ///< -F
   std::vector<std::string> recipients;
+  /// -bp, or argv[0] "mailq": list the queue (qmail-qread runs instead).
+  bool list_queue = false;
+  /// -bv: report what would happen to each recipient, deliver nothing.
+  bool verify = false;
   /// -q: flush the queue ("") or, with -qR, one destination (its domain).
   std::optional<std::string> flush;
 };

@@ -5,8 +5,9 @@
 //   message queue  /qfleet1.<h>.q<N>   new-message notes for queue N (8-byte ids)
 //
 // <h> is 16 hex digits of a hash of the real path of QUEUE_BASE, so two
-// instances (or two test runs) never share an object; "1" is the layout
-// version, bumped whenever Segment changes. Everything here is a hint:
+// instances (or two test runs) never share an object; "1" is the name's
+// version. Header::version (kVersion) is bumped whenever Segment changes, so
+// that a reader never maps a segment of another layout. Everything here is a hint:
 // a missing, stale or garbled segment or a full message queue never loses
 // or strands mail (todo-proc rescans todo/ and qmail-queue falls back to
 // lock/trigger). Readers bounds-check every value they use.
@@ -23,7 +24,7 @@ namespace qf::multi {
 
 inline constexpr unsigned kMaxQueues = 64;  ///< queue numbers 1..64 have slots
 inline constexpr uint32_t kMagic = 0x71666c31;  // "qfl1"
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;  // 2: QueueSlot::results
 
 /// A queue's place in the life cycle, as qscheduler sets it.
 enum class QState : uint32_t {
@@ -49,6 +50,9 @@ struct QueueSlot {
   std::atomic<uint32_t> pad_;
   std::atomic<uint64_t> delivered;  ///< delivery results received, ever
   std::atomic<uint64_t> preprocessed;
+  /// Recipient results since qmail-send started, per channel (0 local,
+  /// 1 remote): [c][0] delivered, [c][1] deferred, [c][2] failed.
+  std::atomic<uint64_t> results[2][3];
 };
 
 struct Header {

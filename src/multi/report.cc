@@ -40,6 +40,8 @@ Snapshot snapshot(std::string const& base) {
     f.queued = q->queued.load();
     f.backlog = q->backlog.load();
     f.delivered = q->delivered.load();
+    for (int c = 0; c < 2; c++)
+      for (int k = 0; k < 3; k++) f.results[c][k] = q->results[c][k].load();
     f.start_time = q->start_time.load();
     f.heartbeat = q->heartbeat.load();
     s.queues.push_back(f);

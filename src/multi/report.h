@@ -17,6 +17,7 @@ struct QueueFigures {
   unsigned lused = 0, lmax = 0, rused = 0, rmax = 0;
   unsigned todo = 0, queued = 0, backlog = 0;
   uint64_t delivered = 0;
+  uint64_t results[2][3] = {{0, 0, 0}, {0, 0, 0}};  ///< QueueSlot::results
   uint32_t start_time = 0, heartbeat = 0;
 };
 

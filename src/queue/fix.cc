@@ -262,7 +262,7 @@ class Fixer {
     auto& mess = ids_[size_t(Dir::mess)];
     std::sort(mess.begin(), mess.end());
     for (Dir d : {Dir::intd, Dir::todo, Dir::info, Dir::local, Dir::remote, Dir::bounce,
-                  Dir::hold})
+                  Dir::defer, Dir::hold})
       for (uint64_t n : ids_[size_t(d)])
         if (!std::binary_search(mess.begin(), mess.end(), n))
           problem(q_.path(d, n) + " has no message in mess/ (orphan)");

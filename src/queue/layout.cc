@@ -13,7 +13,7 @@ using conf::User;
 
 namespace {
 
-// Owners and modes follow qmail's hier.c; hold/ and corrupt/ are Postfix's.
+// Owners and modes follow qmail's hier.c; defer/, hold/ and corrupt/ are Postfix's.
 constexpr DirSpec kDirs[] = {
     {Dir::pid, "pid", User::qmailq, 0700, 0, SplitKind::flat},
     {Dir::intd, "intd", User::qmailq, 0700, 0644, SplitKind::bigtodo},
@@ -23,6 +23,7 @@ constexpr DirSpec kDirs[] = {
     {Dir::local, "local", User::qmails, 0700, 0600, SplitKind::split},
     {Dir::remote, "remote", User::qmails, 0700, 0600, SplitKind::split},
     {Dir::bounce, "bounce", User::qmails, 0700, 0600, SplitKind::flat},
+    {Dir::defer, "defer", User::qmails, 0700, 0600, SplitKind::split},
     {Dir::hold, "hold", User::qmails, 0700, 0600, SplitKind::flat},
     {Dir::corrupt, "corrupt", User::qmails, 0700, 0, SplitKind::flat},
     {Dir::lock, "lock", User::qmailq, 0750, 0, SplitKind::flat},

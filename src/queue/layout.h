@@ -2,7 +2,9 @@
 // The queue layout (DESIGN.md §3): one table of directories with their owners
 // and modes, and the only path builder. No program builds a queue path by hand.
 //
-//   pid/ intd/ todo/ mess/S/N info/S/N local/S/N remote/S/N bounce/ hold/ corrupt/ lock/
+//   pid/ intd/ todo/ mess/S/N info/S/N local/S/N remote/S/N bounce/ defer/S/N hold/ corrupt/ lock/
+//
+// defer/S/N is qmail-send's per-recipient status log (queue/status.h).
 //
 // S = N mod split. With BIGTODO, intd/ and todo/ are split too.
 #ifndef QF_QUEUE_LAYOUT_H
@@ -18,7 +20,7 @@
 
 namespace qf::queue {
 
-enum class Dir : uint8_t { pid, intd, todo, mess, info, local, remote, bounce, hold, corrupt, lock };
+enum class Dir : uint8_t { pid, intd, todo, mess, info, local, remote, bounce, defer, hold, corrupt, lock };
 
 enum class SplitKind : uint8_t { flat, split, bigtodo };
 

@@ -5,7 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <set>
+
 #include "conf/paths.h"
+#include "multi/ipc.h"
 #include "sys/fd.h"
 
 namespace qf::queue {
@@ -25,21 +28,36 @@ std::string flush_destination_request(std::string_view domain) {
   return r;
 }
 
-std::vector<std::string> flush_targets() {
-  std::vector<std::string> v;
+std::vector<QueueRef> instance_queues() {
+  std::vector<QueueRef> v;
   char const* qd = conf::safe_env("QUEUEDIR");
   if (qd && *qd) {
-    v.push_back(qd);
+    v.push_back({0, qd});
     return v;
   }
   std::string base = conf::queue_base();
+  std::set<unsigned> numbers;
+  multi::Shm shm;
+  if (shm.attach(base, false))
+    for (unsigned n = 1; n <= multi::kMaxQueues; n++)
+      if (multi::QState(shm.slot(n)->state.load()) != multi::QState::absent) numbers.insert(n);
   for (unsigned n = 1; n <= 1000; n++) {
+    struct stat st;
+    if (::stat((base + "/queue" + std::to_string(n) + "/lock").c_str(), &st) == 0) numbers.insert(n);
+    else if (n > multi::kMaxQueues) break;
+  }
+  for (unsigned n : numbers) {
     std::string d = base + "/queue" + std::to_string(n);
     struct stat st;
-    if (::stat((d + "/lock").c_str(), &st) == 0) v.push_back(d);
-    else if (n > 64) break;
+    if (::stat(d.c_str(), &st) == 0) v.push_back({n, d});
   }
-  if (v.empty()) v.push_back(conf::default_queue());
+  if (v.empty()) v.push_back({0, conf::default_queue()});
+  return v;
+}
+
+std::vector<std::string> flush_targets() {
+  std::vector<std::string> v;
+  for (auto& q : instance_queues()) v.push_back(std::move(q.dir));
   return v;
 }
 

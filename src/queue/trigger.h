@@ -25,8 +25,20 @@ bool pull_trigger(Layout const& q, std::string_view bytes = "I");
 inline constexpr std::string_view kFlushAll = "FADI";
 std::string flush_destination_request(std::string_view domain);
 
-/// The queues a flush goes to when none is named: $QUEUEDIR; else every
-/// numbered queue under the queue base that exists; else the default queue.
+/// One queue of the instance: N of base/queueN (0 for a queue that is not
+/// numbered: $QUEUEDIR or the default queue) and its directory.
+struct QueueRef {
+  unsigned number = 0;
+  std::string dir;
+};
+
+/// Every queue of the instance, by number: $QUEUEDIR alone when set; else the
+/// queues qscheduler's segment lists for the queue base (multi/ipc.h) and
+/// every base/queueN that exists (a stopped or drained queue may still hold
+/// mail), in order; else the default queue.
+std::vector<QueueRef> instance_queues();
+
+/// The queues a flush goes to when none is named: instance_queues()' dirs.
 std::vector<std::string> flush_targets();
 
 }  // namespace qf::queue

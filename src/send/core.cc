@@ -476,12 +476,15 @@ void Core::suspend(Job& j, uint32_t r, Dest& d, time_t now) {
   if (j.dying) {
     text += kTooLong;
     port_->log(log_result(did, 'D', text));
+    count_result(j.ch, 'D');
     if (port_->bounce_record(j.id, rc.addr, text))
       port_->mark_done(j.id, j.ch, rc.offset);
     else
       j.deferred = true;
   } else {
     port_->log(log_result(did, 'Z', text));
+    count_result(j.ch, 'Z');
+    port_->defer_status(j.id, j.ch, now, {{rc.addr, text}});
     j.deferred = true;
     if (std::find(j.deferred_on.begin(), j.deferred_on.end(), d.key) == j.deferred_on.end())
       j.deferred_on.push_back(d.key);
@@ -951,6 +954,7 @@ void Core::report(Channel c, unsigned slot, spawn::Verdict v, std::vector<spawn:
   Dest& d = *f.dest;
   d.busy--;
   std::string site_text;
+  std::vector<std::pair<std::string, std::string>> deferrals;
   for (size_t i = 0; i < f.rcpts.size(); i++) {
     spawn::Result res = i < results.size() ? results[i] : spawn::Result{'Z', ""};
     uint32_t r = f.rcpts[i];
@@ -961,6 +965,7 @@ void Core::report(Channel c, unsigned slot, spawn::Verdict v, std::vector<spawn:
     }
     port_->log(log_result(f.dids[i], res.status, res.text));
     delivered_++;
+    count_result(c, res.status);
     if (j.corrupt) {
       finish_rcpt(j, r);
       continue;
@@ -975,12 +980,14 @@ void Core::report(Channel c, unsigned slot, spawn::Verdict v, std::vector<spawn:
         break;
       default:
         j.deferred = true;
+        deferrals.emplace_back(rc.addr, res.text);
         if (site_text.empty()) site_text = res.text;
         if (std::find(j.deferred_on.begin(), j.deferred_on.end(), d.key) == j.deferred_on.end())
           j.deferred_on.push_back(d.key);
     }
     finish_rcpt(j, r);
   }
+  if (!deferrals.empty()) port_->defer_status(j.id, c, now, deferrals);
   // Feedback first: a destination that dies defers its other jobs' entries,
   // and this job must still be in flight then so that it is closed only here.
   if (v == spawn::Verdict::site)
@@ -1083,6 +1090,7 @@ Stats Core::stats() const {
   s.active = jobs_.size();
   s.rcpts_in_core = rcpts_in_core_;
   s.delivered = delivered_;
+  std::copy(&results_[0][0], &results_[0][0] + kChannels * 3, &s.results[0][0]);
   return s;
 }
 

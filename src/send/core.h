@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "addr/routes.h"
@@ -134,6 +135,13 @@ class Port {
   /// Appends a failure record to bounce/N. False (and an alert logged) when it
   /// could not: the recipient then stays pending.
   virtual bool bounce_record(uint64_t id, std::string_view rcpt, std::string_view text) = 0;
+  /// Recipients of (id, c) that an attempt at now deferred, each with its
+  /// report (address, text): their last status, for qmail-qread (defer/N).
+  /// One call per delivery report or suspended recipient; none on success.
+  virtual void defer_status(uint64_t id, Channel c, time_t now,
+                            std::vector<std::pair<std::string, std::string>> const& rcpts) {
+    (void)id, (void)c, (void)now, (void)rcpts;
+  }
   /// The job is closed with recipients pending: tried again at next.
   virtual void deferred(uint64_t id, Channel c, time_t next) = 0;
   /// The job is closed with no recipient pending (or its file is gone).
@@ -153,6 +161,9 @@ struct Stats {
   size_t backlog = 0;      ///< entries waiting in memory for a slot
   size_t dests = 0, dead = 0;
   uint64_t delivered = 0;  ///< recipients reported
+  /// Results per channel since the start: [c][0] delivered (K), [1] deferred
+  /// (Z, a suspended recipient included), [2] failed (D).
+  uint64_t results[kChannels][3] = {{0, 0, 0}, {0, 0, 0}};
 };
 
 class Core {
@@ -264,6 +275,10 @@ class Core {
   std::unordered_map<Key, std::unique_ptr<Job>> jobs_;
   size_t rcpts_in_core_ = 0;
   uint64_t delivered_ = 0;
+  uint64_t results_[kChannels][3] = {{0, 0, 0}, {0, 0, 0}};
+  void count_result(Channel c, char status) {
+    results_[c][status == 'K' ? 0 : status == 'D' ? 2 : 1]++;
+  }
   time_t next_scan_ = 0;
   bool scan_all_ = false;
   bool stopping_ = false;

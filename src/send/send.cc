@@ -21,6 +21,7 @@
 #include "conf/users.h"
 #include "proto/todo.h"
 #include "queue/scan.h"
+#include "queue/status.h"
 #include "queue/sweep.h"
 #include "send/settings.h"
 #include "sys/exitcodes.h"
@@ -172,6 +173,7 @@ bool Send::startup() {
               fmt_u64(::getuid()));
   ::umask(077);
   scan_info();
+  scan_status();
   todo_out_.put(std::string(1, todo::kStart));
   next_cleanup_ = ::time(nullptr);
   status();
@@ -216,6 +218,21 @@ void Send::scan_info() {
       }
     }
     ::closedir(d);
+  }
+}
+
+// Which messages have a defer/N (so that finishing one without it costs no
+// system call); a defer/N whose info/N is gone is a leftover and goes.
+void Send::scan_status() {
+  std::vector<uint64_t> ids = queue::list_ids(q_, Dir::defer);
+  if (ids.empty()) return;
+  std::vector<uint64_t> info = queue::list_ids(q_, Dir::info);
+  for (uint64_t id : ids) {
+    if (std::binary_search(info.begin(), info.end(), id)) {
+      has_status_.insert(id);
+    } else if (::unlink(q_.path(Dir::defer, id).c_str()) < 0 && errno != ENOENT) {
+      log_.line("warning: unable to unlink leftover " + q_.path(Dir::defer, id));
+    }
   }
 }
 
@@ -326,6 +343,34 @@ bool Send::bounce_record(uint64_t id, std::string_view rcpt, std::string_view te
 
 void Send::close_file(uint64_t id, Channel c) { files_.erase(key(id, c)); }
 
+// One append per report that deferred something; no fsync (the log is
+// advisory: a crash costs at most the latest texts). A file past
+// kStatusFileMax starts afresh with this record.
+void Send::defer_status(uint64_t id, Channel c, time_t now,
+                        std::vector<std::pair<std::string, std::string>> const& rcpts) {
+  if (no_defer_dir_) return;
+  std::string rec;
+  for (auto const& [addr, text] : rcpts)
+    queue::put_status(&rec, c == kLocal ? 'L' : 'R', uint64_t(now), addr, text);
+  std::string fn = q_.path(Dir::defer, id);
+  Fd fd(::open(fn.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  bool ok = fd.ok() && write_all(fd.get(), rec);
+  if (ok) {
+    has_status_.insert(id);
+    off_t end = ::lseek(fd.get(), 0, SEEK_CUR);
+    if (end > off_t(queue::kStatusFileMax))
+      ok = ::ftruncate(fd.get(), 0) == 0 && write_all(fd.get(), rec);
+  }
+  if (ok) return;
+  if (errno == ENOENT) {
+    // A queue made before defer/ existed: one line, then no records until a restart.
+    no_defer_dir_ = true;
+    log_.line("warning: no " + q_.dir_of(Dir::defer, id) + " (run queue-fix): status records are off");
+    return;
+  }
+  log_.line("warning: unable to write " + q_.relpath(Dir::defer, id) + ": " + strerror(errno));
+}
+
 void Send::deferred(uint64_t id, Channel c, time_t next) {
   std::string fn = q_.path(kChanDir[c], id);
   struct timeval tv[2] = {{next, 0}, {next, 0}};
@@ -351,7 +396,8 @@ void Send::finished(uint64_t id, Channel c) {
 void Send::corrupt(uint64_t id, std::string const& why) {
   for (int c = 0; c < kChannels; c++) close_file(id, Channel(c));
   std::string moved, failed;
-  for (Dir d : {Dir::info, Dir::local, Dir::remote, Dir::bounce}) {
+  has_status_.erase(id);
+  for (Dir d : {Dir::info, Dir::local, Dir::remote, Dir::bounce, Dir::defer}) {
     std::string from = q_.path(d, id);
     std::string to = q_.dir(Dir::corrupt) + "/" + fmt_u64(id) + "." + queue::spec(d).name;
     if (::rename(from.c_str(), to.c_str()) == 0) {
@@ -426,6 +472,16 @@ void Send::finish(uint64_t id) {
 
 void Send::finish_after_bounce(uint64_t id) {
   log_.line(log_end_msg(id));
+  // defer/N before info/N: a crash between the two leaves no orphan.
+  if (has_status_.count(id)) {
+    std::string dfn = q_.path(Dir::defer, id);
+    if (::unlink(dfn.c_str()) < 0 && errno != ENOENT) {
+      log_.line("warning: unable to unlink " + dfn + "; will try again later");
+      done_timers_.emplace(::time(nullptr) + kSysfail, id);
+      return;
+    }
+    has_status_.erase(id);
+  }
   std::string ifn = q_.path(Dir::info, id);
   if (::unlink(ifn.c_str()) < 0 && errno != ENOENT) {
     log_.line("warning: unable to unlink " + ifn + "; will try again later");
@@ -625,6 +681,8 @@ void Send::publish(time_t now) {
   slot_->queued.store(uint32_t(std::min<size_t>(s.queued + s.active, UINT32_MAX)), std::memory_order_relaxed);
   slot_->backlog.store(uint32_t(std::min<size_t>(s.backlog, UINT32_MAX)), std::memory_order_relaxed);
   slot_->delivered.store(s.delivered, std::memory_order_relaxed);
+  for (int c = 0; c < kChannels; c++)
+    for (int k = 0; k < 3; k++) slot_->results[c][k].store(s.results[c][k], std::memory_order_relaxed);
   slot_->heartbeat.store(uint32_t(now), std::memory_order_release);
 }
 

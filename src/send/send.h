@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "addr/rewrite.h"
@@ -62,6 +63,8 @@ class Send final : private Port {
                std::vector<std::string> const& rcpts) override;
   void mark_done(uint64_t id, Channel c, uint64_t offset) override;
   bool bounce_record(uint64_t id, std::string_view rcpt, std::string_view text) override;
+  void defer_status(uint64_t id, Channel c, time_t now,
+                    std::vector<std::pair<std::string, std::string>> const& rcpts) override;
   void deferred(uint64_t id, Channel c, time_t next) override;
   void finished(uint64_t id, Channel c) override;
   void corrupt(uint64_t id, std::string const& why) override;
@@ -70,6 +73,7 @@ class Send final : private Port {
   bool startup();
   bool read_controls();
   void scan_info();
+  void scan_status();
   void status();
   void close_file(uint64_t id, Channel c);
 
@@ -96,6 +100,8 @@ class Send final : private Port {
   unsigned slots_max_[kChannels] = {0, 0};
   unsigned last_status_[4] = {~0u, ~0u, ~0u, ~0u};
   std::unordered_map<uint64_t, Fd> files_;  // open channel files, by id*2+channel
+  std::unordered_set<uint64_t> has_status_;  // messages with a defer/N (removed with them)
+  bool no_defer_dir_ = false;  // a queue made before defer/: no status records
 
   std::multimap<time_t, uint64_t> done_timers_;  // messages to finish, by time
   std::multimap<time_t, uint64_t> clean_timers_;  // removals qmail-clean failed, to ask again

@@ -45,8 +45,10 @@ TEST_CASE("sendmail: the usual command lines", "[inject]") {
 
 TEST_CASE("sendmail: modes that are refused", "[inject]") {
   CHECK(parse({"sendmail", "-bs"}).refusal.find("qmail-smtpd") != std::string::npos);
-  CHECK(parse({"sendmail", "-bp"}).refusal.find("qmail-qread") != std::string::npos);
-  CHECK(parse({"/usr/bin/mailq"}).refusal.find("qmail-qread") != std::string::npos);
+  CHECK(parse({"sendmail", "-bp"}).refusal.empty());
+  CHECK(parse({"sendmail", "-bp"}).list_queue);
+  CHECK(parse({"/usr/bin/mailq"}).list_queue);
+  CHECK_FALSE(parse({"sendmail", "a@x.org"}).list_queue);
   CHECK(parse({"sendmail", "-q"}).refusal.empty());
   CHECK(parse({"sendmail", "-q"}).flush == std::string());
   CHECK(parse({"sendmail", "-qRexample.com"}).flush == std::string("example.com"));
@@ -55,7 +57,9 @@ TEST_CASE("sendmail: modes that are refused", "[inject]") {
   CHECK(parse({"newaliases"}).refusal.find("newaliases") != std::string::npos);
   CHECK(parse({"sendmail", "-bi"}).refusal.find("newaliases") != std::string::npos);
   CHECK(parse({"sendmail", "-bd"}).refusal.find("daemon") != std::string::npos);
-  CHECK(parse({"sendmail", "-bv"}).refusal == "mode -bv is not supported");
+  CHECK(parse({"sendmail", "-bv"}).refusal.empty());
+  CHECK(parse({"sendmail", "-bv", "a@x.org"}).verify);
+  CHECK(parse({"sendmail", "-bt"}).refusal == "mode -bt is not supported");
 }
 
 TEST_CASE("sendmail: usage errors", "[inject]") {

@@ -49,18 +49,37 @@ refuse "sendmail: fatal: no recipients"
 refuse "sendmail: usage: " -Z
 refuse "sendmail: usage: " -f
 refuse "qmail-smtpd will serve it" -bs
-refuse "qmail-qread will serve it" -bp
 refuse "queue run interval" -q30m
 refuse "queue run interval" -q30m30m
 refuse "there is no aliases database" -bi
 refuse "qmail-start runs the queue" -bd
-refuse "mode -bv is not supported" -bv a@example.org
 ln -s "$BIN/sendmail" "$T/mailq"; ln -s "$BIN/sendmail" "$T/newaliases"
-"$T/mailq" 2> "$T/err" < /dev/null; expect_eq "mailq" $? 100
-grep -q "qmail-qread will serve it" "$T/err" || fail "mailq: $(cat "$T/err")"
+# mailq and -bp run qmail-qread on the same queue: it lists the same messages.
+QUEUEDIR=$Q "$BIN/qmail-qread" > "$T/qread" || fail "qmail-qread"
+QUEUEDIR=$Q "$T/mailq" > "$T/mailq.out" 2> "$T/err" < /dev/null; expect_eq "mailq" $? 0
+QUEUEDIR=$Q "$BIN/sendmail" -bp > "$T/bp.out" 2>> "$T/err" < /dev/null; expect_eq "sendmail -bp" $? 0
+cmp -s "$T/qread" "$T/mailq.out" && cmp -s "$T/qread" "$T/bp.out" || fail "mailq/-bp differ from qmail-qread: $(cat "$T/err")"
 "$T/newaliases" 2> "$T/err" < /dev/null; expect_eq "newaliases" $? 100
 grep -q "aliases database" "$T/err" || fail "newaliases: $(cat "$T/err")"
 queue_snapshot "$Q" > "$T/after"
 cmp -s "$T/before" "$T/after" || fail "refused modes changed the queue"
-ok "-bs -bp -q -bi -bd -bv, mailq and newaliases refused with 100"
+ok "-bs -q -bi -bd and newaliases refused with 100; mailq and -bp list the queue"
+
+# -bv: nothing delivered; a report to the sender says what would happen.
+printf 'test.example\n' > "$T/control/locals"
+printf 'relayed.example:mx.relay.example:2525\n' > "$T/control/smtproutes"
+mkdir -p "$T/home/users"
+printf '=u:joe:1000:1000:/home/u:::\n.\n' > "$T/home/users/assign"
+out=$("$BIN/sendmail" -bv -f owner@mail.example.org u@test.example x@relayed.example y@elsewhere.example < /dev/null)
+expect_eq "-bv exit" $? 0
+expect_eq "-bv says" "$out" "Mail Delivery Status Report will be mailed to <owner@mail.example.org>."
+take
+expect_eq "-bv envelope" "$(envelope_of | tr '\n' ' ')" "F Towner@mail.example.org "
+header_of | grep -qx 'Subject: Mail Delivery Status Report' || fail "-bv subject: $(header_of)"
+body_of | grep -qx '<u@test.example>: local delivery as user joe (uid 1000), home /home/u, instructions in /home/u/.qmail (else .qmail-default files, else the default delivery)' ||
+  fail "-bv local: $(body_of)"
+body_of | grep -qx '<x@relayed.example>: remote delivery by SMTP to relay mx.relay.example:2525 (smtproutes)' || fail "-bv relay: $(body_of)"
+body_of | grep -qx '<y@elsewhere.example>: remote delivery by SMTP to the MX hosts of elsewhere.example (DNS, not looked up now)' || fail "-bv mx: $(body_of)"
+expect_eq "-bv delivered nothing else" "$(ls "$Q/todo" | wc -l)" 0
+ok "-bv mails a report of each address to the sender"
 exit 0

@@ -41,7 +41,10 @@ TEST_CASE("layout: the directory table matches qmail's owners and modes", "[layo
   CHECK(spec(Dir::intd).mode == 0700);
   CHECK(spec(Dir::info).owner == qf::conf::User::qmails);
   CHECK(spec(Dir::pid).owner == qf::conf::User::qmailq);
-  CHECK(dir_specs().size() == 11);
+  CHECK(dir_specs().size() == 12);
+  for (auto const& d : dir_specs()) CHECK(&spec(d.dir) == &d);  // spec() indexes by the enum
+  CHECK(spec(Dir::defer).owner == qf::conf::User::qmails);
+  CHECK(spec(Dir::defer).split == SplitKind::split);
   bool trigger = false;
   for (auto const& l : lock_specs())
     if (std::string(l.name) == "trigger") trigger = l.fifo && l.mode == 0622;

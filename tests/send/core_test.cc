@@ -203,6 +203,31 @@ TEST_CASE("core: backoff doubles with the age, within its bounds", "[send][core]
   CHECK(sim.backoffs.back() >= 3600);
 }
 
+TEST_CASE("core: every deferral is reported once per delivery, success never", "[send][core]") {
+  send::Settings s = send::Settings::defaults();
+  Sim sim(s);
+  sim.world["later.example"].rcpt_4xx_percent = 100;
+  sim.world["later.example"].latency = 10;
+  uint64_t a = sim.inject("s@x", {"a@later.example", "b@later.example"});
+  uint64_t b = sim.inject("s@x", {"c@ok.example"});
+  sim.run(int64_t(700) * 1000, false);
+  REQUIRE(sim.violation == "");
+  CHECK(sim.msgs[b].finished);
+  REQUIRE(!sim.statuses.empty());
+  std::set<std::string> who;
+  for (auto const& st : sim.statuses) {
+    CHECK(st.id == a);
+    CHECK(st.c == send::kRemote);
+    CHECK(st.text.find("451") != std::string::npos);
+    who.insert(st.addr);
+  }
+  CHECK(who == std::set<std::string>{"a@later.example", "b@later.example"});
+  // Tried at 0, 300 and 600: both recipients each time, one call per delivery report.
+  CHECK(sim.statuses.size() == 6);
+  CHECK(sim.status_calls <= sim.statuses.size());
+  CHECK(sim.statuses.back().when >= 600);
+}
+
 TEST_CASE("core: the lifetime turns deferrals into bounces", "[send][core]") {
   send::Settings s = send::Settings::defaults();
   s.maximal_queue_lifetime = 3600;

@@ -133,6 +133,15 @@ class Sim final : public send::Port {
   std::vector<time_t> backoffs;         ///< next - now of every deferral
   std::vector<std::string> log_lines;
   bool keep_log = false;
+  /// Every defer_status action: (id, channel, time, address, text).
+  struct Status {
+    uint64_t id;
+    Channel c;
+    time_t when;
+    std::string addr, text;
+  };
+  std::vector<Status> statuses;
+  size_t status_calls = 0;
   std::function<void(uint64_t id, std::vector<std::string> const&)> on_deliver;
 
   // ---- Port ----
@@ -211,6 +220,11 @@ class Sim final : public send::Port {
     r.done = true;
   }
   bool bounce_record(uint64_t, std::string_view, std::string_view) override { return true; }
+  void defer_status(uint64_t id, Channel c, time_t when,
+                    std::vector<std::pair<std::string, std::string>> const& rcpts) override {
+    status_calls++;
+    for (auto const& [a, t] : rcpts) statuses.push_back({id, c, when, a, t});
+  }
   void deferred(uint64_t id, Channel c, time_t next) override {
     SimMessage& m = msgs.at(id);
     backoffs.push_back(next - now());
