@@ -24,6 +24,8 @@ bool pull_trigger(Layout const& q, std::string_view bytes = "I");
 /// Postfix's flush requests: F A D I (sendmail -q), or one destination's.
 inline constexpr std::string_view kFlushAll = "FADI";
 std::string flush_destination_request(std::string_view domain);
+/// "S" sender "\n": qmail-send tries the mail of sender now (sendmail -qS).
+std::string flush_sender_request(std::string_view sender);
 
 /// The queues a flush goes to when none is named: $QUEUEDIR; else every
 /// numbered queue under the queue base that exists; else the default queue.
