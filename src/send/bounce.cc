@@ -157,7 +157,8 @@ std::string boundary(uint64_t id, time_t now) {
 
 time_t arrival_of(queue::Layout const& q, uint64_t id) {
   struct stat st;
-  if (::stat(q.path(queue::Dir::info, id).c_str(), &st) < 0 || st.st_mtime <= 1) return 0;
+  // mess/N: written once at arrival (info/N's mtime is 1 for an expired message).
+  if (::stat(q.path(queue::Dir::mess, id).c_str(), &st) < 0 || st.st_mtime <= 1) return 0;
   return st.st_mtime;
 }
 
