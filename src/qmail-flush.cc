@@ -15,16 +15,17 @@
 char const* PROG = "qmail-flush";
 
 namespace {
-constexpr char kUsage[] = "qmail-flush [ -R domain ] [ queuedir ... ]";
+constexpr char kUsage[] = "qmail-flush [ -R domain | -S sender ] [ queuedir ... ]";
 }
 
 int main(int argc, char** argv) {
   using namespace qf;
   std::string req(queue::kFlushAll);
   int opt;
-  while ((opt = getopt(argc, argv, "R:")) != -1) {
+  while ((opt = getopt(argc, argv, "R:S:")) != -1) {
     switch (opt) {
       case 'R': req = queue::flush_destination_request(optarg); break;
+      case 'S': req = queue::flush_sender_request(optarg); break;
       default: die_usage(kUsage);
     }
   }

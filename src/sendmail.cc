@@ -81,10 +81,12 @@ int main(int argc, char** argv) {
       ::execv(prog.c_str(), const_cast<char* const*>(args));
       qf::die_sys(qf::ex::temp, "unable to run ", prog.c_str());
     }
-    if (req.flush) {
-      // Postfix's sendmail -q: F A D I; -qR site: that destination only.
-      std::string bytes = req.flush->empty() ? std::string(qf::queue::kFlushAll)
-                                             : qf::queue::flush_destination_request(*req.flush);
+    if (req.flush || req.flush_sender) {
+      // Postfix's sendmail -q: F A D I; -qR site: that destination only;
+      // -qS sender: that sender's mail only.
+      std::string bytes = req.flush_sender ? qf::queue::flush_sender_request(*req.flush_sender)
+                          : req.flush->empty() ? std::string(qf::queue::kFlushAll)
+                                               : qf::queue::flush_destination_request(*req.flush);
       bool any = false;
       for (auto const& d : qf::queue::flush_targets())
         any |= qf::queue::pull_trigger(qf::queue::Layout(d, 1, false), bytes);

@@ -166,6 +166,7 @@ struct Slot {
   Fd pipe;          // its result pipe, closed at end of file
   std::string out;
   bool truncated = false;
+  bool crashed = false;  // a child of this command was killed by a signal
 };
 
 class Spawner {
@@ -273,7 +274,9 @@ void Spawner::advance(unsigned si) {
     }
     s.next++;
   }
-  report(si, spawn::Verdict::ok, s.results);
+  // A crash is told apart from a deferral: qmail-send holds poison mail.
+  report(si, s.crashed ? spawn::Verdict::crash : spawn::Verdict::ok, s.results);
+  s.crashed = false;
   s.busy = false;
   s.mess.reset();
   s.cmd = spawn::Command();
@@ -595,6 +598,7 @@ void Spawner::reap() {
 void Spawner::settle(unsigned si) {
   Slot& s = slots_[si];
   if (!s.pid || !s.reaped || s.pipe.ok()) return;
+  if (WIFSIGNALED(s.wstat)) s.crashed = true;
   s.results.push_back(result_of(s.wstat, std::move(s.out), s.truncated));
   s.out.clear();
   s.pid = 0;

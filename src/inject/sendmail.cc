@@ -87,6 +87,11 @@ bool parse_sendmail(int argc, char const* const* argv, SendmailRequest* out) {
             if (site.empty() && i + 1 < argc) site = argv[++i];
             if (site.empty()) return false;
             out->flush = site;
+          } else if (arg[0] == 'S') {  // -qSsender: the mail of one sender
+            std::string who(arg.substr(1));
+            if (who.empty() && i + 1 < argc) who = argv[++i];
+            if (who.empty()) return false;
+            out->flush_sender = who;
           } else {
             out->refusal = arg[0] >= '0' && arg[0] <= '9'
                                ? kQueueInterval

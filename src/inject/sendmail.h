@@ -26,6 +26,8 @@ struct SendmailRequest {
   bool verify = false;
   /// -q: flush the queue ("") or, with -qR, one destination (its domain).
   std::optional<std::string> flush;
+  /// -qS: flush the mail of one sender (its address; "<>" for bounces).
+  std::optional<std::string> flush_sender;
 };
 
 /// The usage line of sendmail(8).

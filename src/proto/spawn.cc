@@ -111,7 +111,8 @@ ReportReader::Status ReportReader::feed(char const* data, size_t n, size_t* used
         st_ = 4;
         break;
       case 4:
-        if (ch != char(Verdict::ok) && ch != char(Verdict::site) && ch != char(Verdict::none)) {
+        if (ch != char(Verdict::ok) && ch != char(Verdict::site) && ch != char(Verdict::none) &&
+            ch != char(Verdict::crash)) {
           *used = i;
           return Status::bad;
         }

@@ -12,7 +12,9 @@
 // what the attempt tells of its destination, for qmail-send's concurrency
 // window (Postfix's site failure): + it answered (whatever it said of each
 // recipient), S it failed as a whole (no connection, no greeting, a 421, a
-// timeout: every recipient got Z), ? nothing (the spawner's own trouble). The message
+// timeout: every recipient got Z), ? nothing (the spawner's own trouble), C the
+// delivery process crashed (killed by a signal: every recipient got Z; qmail-send
+// counts these per message to hold poison mail). The message
 // is mess/<id> of the spawner's own queue; the spawner builds the path itself.
 #ifndef QF_PROTO_SPAWN_H
 #define QF_PROTO_SPAWN_H
@@ -38,7 +40,7 @@ struct Command {
 };
 
 /// What one delivery attempt tells of its destination.
-enum class Verdict : char { ok = '+', site = 'S', none = '?' };
+enum class Verdict : char { ok = '+', site = 'S', none = '?', crash = 'C' };
 
 struct Result {
   char status = 'Z';  ///< K, Z or D

@@ -12,6 +12,11 @@
 //                A ignore retry times, F revive dead destinations, D scan
 //                deferred mail now
 //     R<domain>  flush the destination of domain (sendmail -qR)
+//     A<req>     an administrative request from lock/trigger (qmail-qsuper(8)):
+//                H<id> hold (H alone: every message in memory with hold/N),
+//                U<id> released (U alone: every parked one without hold/N),
+//                Q<id> try now (requeue), E<id> expire, S<sender> flush the
+//                mail of sender (sendmail -qS), P reread control/paused
 //     X          todo-proc is exiting
 #ifndef QF_PROTO_TODO_H
 #define QF_PROTO_TODO_H
@@ -26,6 +31,7 @@ inline constexpr char kDone = 'D';
 inline constexpr char kLog = 'L';
 inline constexpr char kTrigger = 'T';
 inline constexpr char kFlush = 'R';
+inline constexpr char kAdmin = 'A';
 inline constexpr char kExiting = 'X';
 
 }  // namespace qf::todo

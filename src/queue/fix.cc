@@ -1,6 +1,8 @@
 // ISC license.
 #include "queue/fix.h"
 
+#include "queue/hold.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -199,7 +201,9 @@ class Fixer {
         where = to;
       }
     }
-    if (s.file_mode) fix_owner_mode(where, st, o_.owners.of(s.owner), s.file_mode);
+    // info/N at 0400 records a sent delay warning (qmail-send(8)): kept.
+    mode_t want = s.dir == Dir::info && (st.st_mode & 07777) == 0400 ? 0400 : s.file_mode;
+    if (s.file_mode) fix_owner_mode(where, st, o_.owners.of(s.owner), want);
     if (s.dir == Dir::mess && uint64_t(st.st_ino) != n)
       problem(where + " has inode " + fmt_u64(st.st_ino) +
               ", not its name: the id is not unique (restored from a backup?)");
@@ -262,10 +266,24 @@ class Fixer {
     auto& mess = ids_[size_t(Dir::mess)];
     std::sort(mess.begin(), mess.end());
     for (Dir d : {Dir::intd, Dir::todo, Dir::info, Dir::local, Dir::remote, Dir::bounce,
-                  Dir::defer, Dir::hold})
+                  Dir::defer})
       for (uint64_t n : ids_[size_t(d)])
         if (!std::binary_search(mess.begin(), mess.end(), n))
           problem(q_.path(d, n) + " has no message in mess/ (orphan)");
+    // hold/N holds a message (qmail-qsuper(8)); one whose message is gone, or
+    // older than its message (an earlier message's), holds nothing: removed.
+    auto& info = ids_[size_t(Dir::info)];
+    auto& todo = ids_[size_t(Dir::todo)];
+    std::sort(info.begin(), info.end());
+    std::sort(todo.begin(), todo.end());
+    for (uint64_t n : ids_[size_t(Dir::hold)]) {
+      bool live = std::binary_search(mess.begin(), mess.end(), n) &&
+                  (std::binary_search(info.begin(), info.end(), n) || std::binary_search(todo.begin(), todo.end(), n));
+      if (live && hold_state(q_, n) != HoldState::stale) continue;
+      std::string p = q_.path(Dir::hold, n);
+      change("remove " + p + ": its message is gone");
+      if (!o_.dry_run && ::unlink(p.c_str()) < 0 && errno != ENOENT) error("unable to remove " + p);
+    }
   }
 
   Layout const& q_;

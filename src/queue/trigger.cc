@@ -28,6 +28,14 @@ std::string flush_destination_request(std::string_view domain) {
   return r;
 }
 
+std::string flush_sender_request(std::string_view sender) {
+  std::string r = "S";
+  for (char c : sender)
+    if (c != '\n' && c != '\0') r.push_back(c);
+  r.push_back('\n');
+  return r;
+}
+
 std::vector<QueueRef> instance_queues() {
   std::vector<QueueRef> v;
   char const* qd = conf::safe_env("QUEUEDIR");

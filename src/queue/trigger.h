@@ -24,6 +24,8 @@ bool pull_trigger(Layout const& q, std::string_view bytes = "I");
 /// Postfix's flush requests: F A D I (sendmail -q), or one destination's.
 inline constexpr std::string_view kFlushAll = "FADI";
 std::string flush_destination_request(std::string_view domain);
+/// "S" sender "\n": qmail-send tries the mail of sender now (sendmail -qS).
+std::string flush_sender_request(std::string_view sender);
 
 /// One queue of the instance: N of base/queueN (0 for a queue that is not
 /// numbered: $QUEUEDIR or the default queue) and its directory.

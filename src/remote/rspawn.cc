@@ -250,7 +250,10 @@ void Master::on_command(spawn::Command c) {
 void Master::worker_lost(Worker& w, char const* why) {
   if (w.busy) {
     std::string text = std::string("qmail-rspawn: delivery process ") + why + ". (#4.3.0)\n";
-    report(w.slot, spawn::Verdict::none, std::vector<spawn::Result>(w.nrcpts, {'Z', text}));
+    // A worker that dies in a delivery crashed on it (qmail-send counts
+    // these per message: poison); a broken protocol is our own trouble.
+    spawn::Verdict v = std::string_view(why) == "died" ? spawn::Verdict::crash : spawn::Verdict::none;
+    report(w.slot, v, std::vector<spawn::Result>(w.nrcpts, {'Z', text}));
   }
   ::kill(w.pid, SIGKILL);
   w.sock.reset();

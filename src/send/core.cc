@@ -73,6 +73,7 @@ struct Core::Dest {
   unsigned busy = 0;
   unsigned limit = 0, rcpt_limit = 1;
   bool dead = false, probing = false;
+  bool paused = false;  // by control/paused: nothing starts, its mail waits
   time_t dead_until = 0, backoff = 0;
   std::string reason;
   std::set<std::pair<double, Job*>> jobs;  // jobs with entries here, in job-list order
@@ -99,6 +100,10 @@ struct Core::Job {
   std::string sender;
   time_t birth = 0, queued = 0;
   bool verp = false, dying = false, deferred = false, corrupt = false;
+  bool held = false;     // closes into the parked set, not the deferred heap
+  bool expired = false;  // qmail-qsuper -e: every recipient bounces without an attempt
+  bool warned = false;   // its delay warning is sent
+  std::vector<Delayed> delays;  // deferred recipients, for the delay warning
   uint64_t next_offset = 0;
   size_t unread = 0;  // pending recipients not read yet
   std::vector<Rcpt> rcpts;
@@ -188,8 +193,43 @@ Core::~Core() = default;
 
 void Core::configure(Settings s) {
   cfg_ = std::move(s);
-  for (auto& t : t_)
-    for (auto& [k, d] : t->dests) apply_limits(*t, *d);
+  time_t now = last_now_;  // the time of the latest event
+  for (auto& t : t_) {
+    std::vector<Dest*> paused, resumed;
+    for (auto& [k, d] : t->dests) {
+      bool was = d->paused;
+      apply_limits(*t, *d);
+      if (d->paused && !was) paused.push_back(d.get());
+      if (!d->paused && was) resumed.push_back(d.get());
+    }
+    for (Dest* d : resumed) {
+      port_->log(std::string("info: ") + channel_name(d->ch) + " " + logsafe(d->name) + ": resumed");
+      wake(*d);
+    }
+    for (Dest* d : paused) {
+      port_->log(std::string("info: ") + channel_name(d->ch) + " " + logsafe(d->name) + ": paused");
+      defer_todo(*d, now);
+    }
+  }
+}
+
+bool paused_by(std::vector<std::string> const& patterns, Channel c, std::string_view name) {
+  std::string_view ch = channel_name(c);
+  for (std::string_view p : patterns) {
+    if (p == ch) return true;
+    if (p.size() <= ch.size() || p.substr(0, ch.size()) != ch || p[ch.size()] != ':') continue;
+    std::string_view d = p.substr(ch.size() + 1);
+    if (d == name) return true;
+    if (!d.empty() && d[0] == '.' && name.size() > d.size() &&
+        name.substr(name.size() - d.size()) == d)
+      return true;
+  }
+  return false;
+}
+
+bool delay_warning_due(time_t birth, time_t now, time_t delay_warning_time, bool warned) {
+  if (warned || delay_warning_time <= 0 || birth <= kExpiredBirth) return false;
+  return now - birth >= delay_warning_time;
 }
 
 void Core::set_slots(Channel c, unsigned n) {
@@ -258,7 +298,12 @@ void Core::scan_deferred(time_t now, bool all) {
           stale = true;
           break;
         }
-      if (!stale) t->due.push_back(id);
+      if (!stale) {
+        // A parked job's recheck: loaded again, parked again while still held.
+        auto h = held_.find(k);
+        if (h != held_.end() && h->second == due) held_.erase(h);
+        t->due.push_back(id);
+      }
     }
     // Waiting lists keep only jobs whose retry is still to come.
     for (auto it = t->dests.begin(); it != t->dests.end();) {
@@ -338,6 +383,7 @@ void Core::load_job(Transport& t, uint64_t id, time_t now) {
       port_->log("warning: " + why + "; will try again later");
       t.deferred.push(id, now + kSysfail);
       return;
+    case LoadStatus::held: park(t, id, now); return;
     case LoadStatus::ok: break;
   }
   auto jp = std::make_unique<Job>();
@@ -348,7 +394,9 @@ void Core::load_job(Transport& t, uint64_t id, time_t now) {
   j.birth = l.birth;
   j.queued = now;
   j.verp = addr::is_verp(j.sender);
-  j.dying = now >= j.birth + lifetime(j.sender);
+  j.expired = j.birth == kExpiredBirth;
+  j.dying = j.expired || now >= j.birth + lifetime(j.sender);
+  j.warned = l.warned || warned_.count(id);
   j.next_offset = l.next_offset;
   j.unread = l.unread;
   j.rcpt_limit = max;
@@ -406,6 +454,7 @@ Core::Dest& Core::dest_for(Transport& t, std::string const& rcpt) {
 void Core::apply_limits(Transport& t, Dest& d) {
   TransportSettings const& ts = cfg_.t[t.ch];
   d.limit = ts.dest_concurrency_limit;
+  d.paused = paused_by(cfg_.paused, t.ch, d.name);
   d.rcpt_limit = std::max(ts.dest_recipient_limit, 1u);
   // The longest matching pattern wins: the name, then ".suffix"es, then "".
   DestOverride const* best = nullptr;
@@ -439,7 +488,7 @@ void Core::assign(Job& j, std::vector<QueuedRcpt>&& in, time_t now) {
   rcpts_in_core_ += order.size();
   for (auto [dp, r] : order) {
     Dest& d = *dp;
-    if (d.dead) {
+    if (d.dead || d.paused || j.expired) {
       suspend(j, r, d, now);
       continue;
     }
@@ -471,7 +520,9 @@ void Core::suspend(Job& j, uint32_t r, Dest& d, time_t now) {
   std::string did = did_text();
   Rcpt& rc = j.rcpts[r];
   port_->log(log_starting(did, j.id, j.ch == kLocal, rc.addr));
-  std::string text = "delivery temporarily suspended: " + d.reason;
+  std::string text = j.expired ? std::string()
+                   : d.paused ? "delivery suspended: destination paused by the administrator"
+                              : "delivery temporarily suspended: " + d.reason;
   if (!text.empty() && text.back() != '\n') text += '\n';
   if (j.dying) {
     text += kTooLong;
@@ -486,6 +537,7 @@ void Core::suspend(Job& j, uint32_t r, Dest& d, time_t now) {
     count_result(j.ch, 'Z');
     port_->defer_status(j.id, j.ch, now, {{rc.addr, text}});
     j.deferred = true;
+    note_delay(j, rc.addr, text);
     if (std::find(j.deferred_on.begin(), j.deferred_on.end(), d.key) == j.deferred_on.end())
       j.deferred_on.push_back(d.key);
   }
@@ -527,14 +579,34 @@ void Core::close_job(Job& j, time_t now) {
   }
   t.rcpts_in_core -= std::min(t.rcpts_in_core, j.rcpt_count);
   rcpts_in_core_ -= std::min(rcpts_in_core_, j.rcpt_count);
-  bool corrupt = j.corrupt, deferred = j.deferred || j.unread;
+  bool corrupt = j.corrupt, deferred = j.deferred || j.unread, held = j.held;
   time_t birth = j.birth;
   std::vector<std::string> on = std::move(j.deferred_on);
+  bool warn = deferred && !held && !corrupt && delay_warning_due(birth, now, cfg_.delay_warning_time, j.warned) &&
+              !warned_.count(id) && !j.delays.empty();
+  std::string sender = j.sender;
+  std::vector<Delayed> delays = std::move(j.delays);
   // Gone from memory before the Port hears of it: finishing the message
   // asks whether any of its jobs is still active.
   t.active--;
   jobs_.erase(key(id, ch));
-  if (corrupt) return;
+  bool other_active = jobs_.count(key(id, ch == kLocal ? kRemote : kLocal)) > 0;
+  // Crashes count over the message's attempts: forgotten once it is done.
+  if (!other_active && (corrupt || !deferred)) crashes_.erase(id);
+  if (corrupt) {
+    if (!other_active) warned_.erase(id);
+    return;
+  }
+  if (held) {
+    park(t, id, now);
+    return;
+  }
+  if (warn) {
+    port_->delay_warning(id, sender, delays);
+    if (other_active) warned_.insert(id);
+  } else if (!other_active) {
+    warned_.erase(id);
+  }
   if (deferred) {
     time_t next = now + backoff(now - birth);
     port_->deferred(id, ch, next);
@@ -545,6 +617,110 @@ void Core::close_job(Job& j, time_t now) {
     }
   } else {
     port_->finished(id, ch);
+  }
+}
+
+void Core::note_delay(Job& j, std::string const& addr, std::string const& text) {
+  if (j.warned || cfg_.delay_warning_time <= 0 || j.delays.size() >= 1000) return;
+  j.delays.push_back({addr, text});
+}
+
+// A held job waits outside the active set; its entry in the deferred heap
+// is only a recheck, in case the note of its release was lost.
+void Core::park(Transport& t, uint64_t id, time_t now) {
+  time_t recheck = now + std::max<time_t>({cfg_.maximal_backoff, cfg_.queue_run_delay, 1});
+  Key k = key(id, t.ch);
+  auto it = held_.find(k);
+  if (it != held_.end()) stale_.insert({k, it->second});
+  held_[k] = recheck;
+  t.deferred.push(id, recheck);
+}
+
+// Takes the entries not handed out off every destination: they stay pending
+// on disk (hold), or bounce now (expire).
+void Core::pull_entries(Job& j, bool bounce, time_t now) {
+  for (auto const& p : j.peers) {
+    if (p->todo.empty()) continue;
+    Dest& d = *p->dest;
+    d.jobs.erase({j.label, &j});
+    d.todo -= std::min(d.todo, p->todo.size());
+    j.read_entries -= long(p->todo.size());
+    auto todo = std::move(p->todo);
+    p->todo.clear();
+    refresh(d);
+    if (bounce)
+      for (auto& e : todo)
+        for (uint32_t r : e.rcpts) suspend(j, r, d, now);
+  }
+}
+
+void Core::hold(uint64_t id, time_t now) {
+  for (int c = 0; c < kChannels; c++) {
+    auto it = jobs_.find(key(id, Channel(c)));
+    if (it == jobs_.end()) continue;
+    Job& j = *it->second;
+    if (j.corrupt || j.held) continue;
+    j.held = true;
+    j.deferred = true;
+    Transport& t = *t_[c];
+    pull_entries(j, false, now);
+    j.unread = 0;
+    if (j.level >= 0) retire(t, j);
+    if (!j.inflight) close_job(j, now);
+  }
+}
+
+bool Core::release(uint64_t id, time_t now) {
+  (void)now;
+  bool any = false;
+  for (int c = 0; c < kChannels; c++) {
+    Key k = key(id, Channel(c));
+    auto it = held_.find(k);
+    if (it == held_.end()) continue;
+    stale_.insert({k, it->second});
+    held_.erase(it);
+    t_[c]->due.push_back(id);
+    any = true;
+  }
+  return any;
+}
+
+std::vector<uint64_t> Core::held_ids() const {
+  std::vector<uint64_t> v;
+  for (auto const& [k, due] : held_) v.push_back(k / 2);
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+std::vector<uint64_t> Core::active_ids() const {
+  std::vector<uint64_t> v;
+  for (auto const& [k, j] : jobs_) v.push_back(k / 2);
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+void Core::wake_message(uint64_t id, Channel c, time_t due, time_t now) {
+  (void)now;
+  Key k = key(id, c);
+  if (jobs_.count(k) || held_.count(k)) return;
+  stale_.insert({k, due});
+  t_[c]->due.push_back(id);
+}
+
+void Core::expire(uint64_t id, time_t now) {
+  for (int c = 0; c < kChannels; c++) {
+    auto it = jobs_.find(key(id, Channel(c)));
+    if (it == jobs_.end()) continue;
+    Job& j = *it->second;
+    if (j.corrupt) continue;
+    j.birth = kExpiredBirth;
+    j.dying = j.expired = true;
+    pull_entries(j, true, now);
+    Transport& t = *t_[c];
+    if (!j.has_entries() && !j.unread && j.level >= 0) retire(t, j);
+    maybe_close(j, now);
   }
 }
 
@@ -981,6 +1157,7 @@ void Core::report(Channel c, unsigned slot, spawn::Verdict v, std::vector<spawn:
       default:
         j.deferred = true;
         deferrals.emplace_back(rc.addr, res.text);
+        note_delay(j, rc.addr, res.text);
         if (site_text.empty()) site_text = res.text;
         if (std::find(j.deferred_on.begin(), j.deferred_on.end(), d.key) == j.deferred_on.end())
           j.deferred_on.push_back(d.key);
@@ -990,14 +1167,25 @@ void Core::report(Channel c, unsigned slot, spawn::Verdict v, std::vector<spawn:
   if (!deferrals.empty()) port_->defer_status(j.id, c, now, deferrals);
   // Feedback first: a destination that dies defers its other jobs' entries,
   // and this job must still be in flight then so that it is closed only here.
+  bool poisoned = false;
+  if (v == spawn::Verdict::crash && !j.corrupt) {
+    // A crash says nothing of the destination; counted against the message.
+    unsigned n = ++crashes_[j.id];
+    if (cfg_.poison_limit && n >= cfg_.poison_limit) {
+      port_->poison(j.id, "delivery process crashed " + fmt_u64(n) + " times");
+      poisoned = true;
+    }
+  }
   if (v == spawn::Verdict::site)
     negative(d, site_text, now);
   else if (v == spawn::Verdict::ok)
     positive(d, now);
   refresh(d);
   j.inflight--;
+  uint64_t jid = j.id;
   maybe_close(j, now);
   maybe_drop(d);
+  if (poisoned) hold(jid, now);
   // No delivery starts here: step() starts them once every report that has
   // arrived is in. Postfix starts one after each report; waiting for the
   // whole batch damps the window near a destination's limit (a cohort that
@@ -1039,6 +1227,7 @@ bool Core::flush_destination(std::string_view domain, time_t now) {
 }
 
 void Core::step(time_t now) {
+  last_now_ = std::max(last_now_, now);
   while (!dead_timers_.empty() && dead_timers_.begin()->first <= now) {
     auto [ch, k] = dead_timers_.begin()->second;
     time_t when = dead_timers_.begin()->first;

@@ -88,6 +88,14 @@ struct Settings {
   time_t minimal_backoff = 300, maximal_backoff = 4000, queue_run_delay = 300;
   time_t maximal_queue_lifetime = 5 * 86400, bounce_queue_lifetime = 5 * 86400;
   bool feedback_debug = false;
+  /// delay_warning_time: a deferred message this old gets one delay warning
+  /// (0: never, Postfix's default).
+  time_t delay_warning_time = 0;
+  /// poisonlimit: crashes of a message's delivery process before it is held (0: never).
+  unsigned poison_limit = 3;
+  /// control/paused: "local", "remote" (a whole channel) or "channel:destination"
+  /// (a destination name, or ".suffix" for every name under it).
+  std::vector<std::string> paused;
   addr::Routes routes;                 ///< smtproutes: the remote next hops
   std::vector<DestOverride> overrides;
   /// Postfix 3.7's defaults, qmail's concurrencylocal 10 and concurrencyremote
@@ -110,6 +118,18 @@ struct Loaded {
   std::vector<QueuedRcpt> rcpts;  ///< pending recipients, in file order, at most max
   uint64_t next_offset = 0;       ///< where the next read starts
   size_t unread = 0;              ///< pending recipients after these
+  bool warned = false;            ///< its delay warning was sent
+};
+
+/// A birth of 1 (info/N's mtime set to 1 by qmail-qsuper -e) marks a message
+/// expired by the administrator: every pending recipient bounces at once,
+/// without a delivery attempt, as past its lifetime.
+inline constexpr time_t kExpiredBirth = 1;
+
+/// A recipient deferred, for the delay warning.
+struct Delayed {
+  std::string addr;
+  std::string text;
 };
 
 enum class LoadStatus {
@@ -117,6 +137,7 @@ enum class LoadStatus {
   gone,     ///< the channel file does not exist (finished meanwhile)
   trouble,  ///< a system call failed; *why says which
   corrupt,  ///< a file of the message cannot be parsed or its message is missing
+  held,     ///< hold/N exists: the message is not tried until released
 };
 
 /// The scheduler's hands. Every call is synchronous.
@@ -149,6 +170,13 @@ class Port {
   /// The message cannot be read: move its files aside (one log line).
   virtual void corrupt(uint64_t id, std::string const& why) = 0;
   virtual void log(std::string_view line) = 0;
+  /// The message's delivery process crashed poison_limit times: put it on
+  /// hold (hold/N with the reason) and log one line. The core holds it.
+  virtual void poison(uint64_t id, std::string const& why) = 0;
+  /// The message (its sender's mail, deferred past delay_warning_time) gets
+  /// its one delay warning listing these recipients; the shell records that
+  /// it was sent, so that Loaded::warned is set from then on.
+  virtual void delay_warning(uint64_t id, std::string const& sender, std::vector<Delayed> const& rcpts) = 0;
 };
 
 /// Figures for qmail-send's shared-memory slot and for the tests.
@@ -199,6 +227,25 @@ class Core {
   /// -qR domain: revives the remote destination of domain and wakes the mail
   /// that waits on it. False when qmail-send knows no such destination.
   bool flush_destination(std::string_view domain, time_t now);
+  /// qmail-qsuper -h (or a poison): the message leaves the active set at once;
+  /// its entries not yet handed out stay pending on disk, deliveries in flight
+  /// finish. Its jobs are parked until release(); a held message found by
+  /// load() is parked too.
+  void hold(uint64_t id, time_t now);
+  /// A parked message whose hold/N is gone is tried now. False when none of
+  /// its jobs was parked.
+  bool release(uint64_t id, time_t now);
+  /// Parked jobs (for a "release every one whose hold is gone" request).
+  std::vector<uint64_t> held_ids() const;
+  /// Jobs in memory (for a "hold every one that has hold/N" request).
+  std::vector<uint64_t> active_ids() const;
+  /// qmail-qsuper -r, sendmail -qS: (id, c), waiting in the deferred heap at
+  /// due, is tried now. An unknown due only costs one early retry.
+  void wake_message(uint64_t id, Channel c, time_t due, time_t now);
+  /// qmail-qsuper -e on a message in memory: every recipient not handed out
+  /// bounces now as past its lifetime; deliveries in flight finish (a
+  /// temporary failure bounces).
+  void expire(uint64_t id, time_t now);
   /// One turn: timers, intake from disk, deliveries into free slots.
   void step(time_t now);
   /// When step() has something to do again (now: at once).
@@ -238,6 +285,9 @@ class Core {
   void close_job(Job& j, time_t now);
   void drop_message(uint64_t id);
   void defer_todo(Dest& d, time_t now);
+  void park(Transport& t, uint64_t id, time_t now);
+  void pull_entries(Job& j, bool bounce, time_t now);
+  void note_delay(Job& j, std::string const& addr, std::string const& text);
 
   // destinations
   bool ready(Dest const& d) const;
@@ -286,7 +336,23 @@ class Core {
   std::unordered_multimap<Key, time_t> stale_;
   // dead destinations by the end of their death
   std::multimap<time_t, std::pair<int, std::string>> dead_timers_;
+  // parked (held) jobs, with the due of their recheck entry in the deferred heap
+  std::unordered_map<Key, time_t> held_;
+  // crashes of each message's delivery process (poison), while it lives
+  std::unordered_map<uint64_t, unsigned> crashes_;
+  // messages warned while in memory (Loaded::warned is read at load)
+  std::set<uint64_t> warned_;
+  time_t last_now_ = 0;
 };
+
+/// Whether a destination of channel c named name is paused by one of patterns
+/// (Settings::paused).
+bool paused_by(std::vector<std::string> const& patterns, Channel c, std::string_view name);
+
+/// The delay-warning decision: a message born at birth, deferred at now, not
+/// warned yet, gets its warning once delay_warning_time has passed (0: never).
+/// An expired message (kExpiredBirth) or one of unknown birth gets none.
+bool delay_warning_due(time_t birth, time_t now, time_t delay_warning_time, bool warned);
 
 /// Splits a channel file into its pending recipients (records T; D are
 /// done), each with its offset. Returns false when the file is damaged

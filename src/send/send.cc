@@ -17,9 +17,11 @@
 #include <cstring>
 #include <iterator>
 
+#include "addr/address.h"
 #include "conf/control.h"
 #include "conf/users.h"
 #include "proto/todo.h"
+#include "queue/hold.h"
 #include "queue/scan.h"
 #include "queue/status.h"
 #include "queue/sweep.h"
@@ -45,9 +47,11 @@ bool exists(std::string const& p) {
   return ::lstat(p.c_str(), &st) == 0;
 }
 
-// The sender record of info/N and the file's mtime (the message's birth).
+// The sender record of info/N and the file's mtime (the message's birth);
+// *warned: its delay warning was sent (the file lost its owner's write bit).
 // errno EINVAL: the file is not an info file.
-bool read_info(queue::Layout const& q, uint64_t id, std::string* sender, time_t* birth) {
+bool read_info(queue::Layout const& q, uint64_t id, std::string* sender, time_t* birth,
+               bool* warned = nullptr) {
   std::string fn = q.path(Dir::info, id), data;
   Fd fd(::open(fn.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.ok()) return false;
@@ -61,6 +65,7 @@ bool read_info(queue::Layout const& q, uint64_t id, std::string* sender, time_t*
   }
   if (r < 0) return false;
   *birth = st.st_mtime;
+  if (warned) *warned = !(st.st_mode & S_IWUSR);
   size_t nul = data.find('\0');
   if (nul == std::string::npos || data.empty() || data[0] != 'F') {
     errno = EINVAL;
@@ -108,6 +113,7 @@ bool Send::read_controls() {
   addr::Rewriter rw;
   BounceConfig bc;
   if (!rw.load() || !bc.load()) return false;
+  bc.lifetime = s.maximal_queue_lifetime;
   rw_ = std::move(rw);
   bcfg_ = std::move(bc);
   core_->configure(std::move(s));
@@ -261,8 +267,19 @@ LoadStatus Send::load(uint64_t id, Channel c, uint64_t offset, size_t max, Loade
       mine = std::move(f);
   }
   if (offset == 0) {
+    switch (queue::hold_state(q_, id)) {
+      case queue::HoldState::held: return LoadStatus::held;
+      case queue::HoldState::stale:
+        // An earlier message's hold/N (same inode number): not this one's.
+        if (!queue::hold_remove(q_, id)) log_.line("warning: unable to remove stale " + q_.relpath(Dir::hold, id));
+        break;
+      case queue::HoldState::trouble:
+        *why = "trouble checking " + q_.relpath(Dir::hold, id) + ": " + strerror(errno);
+        return LoadStatus::trouble;
+      case queue::HoldState::none: break;
+    }
     std::string irel = q_.relpath(Dir::info, id);
-    if (!read_info(q_, id, &out->sender, &out->birth)) {
+    if (!read_info(q_, id, &out->sender, &out->birth, &out->warned)) {
       if (errno == ENOENT || errno == EINVAL) {
         *why = errno == ENOENT ? rel + " without " + irel : irel + " has no sender record";
         return LoadStatus::corrupt;
@@ -334,6 +351,8 @@ void Send::mark_done(uint64_t id, Channel c, uint64_t offset) {
 }
 
 bool Send::bounce_record(uint64_t id, std::string_view rcpt, std::string_view text) {
+  // Deleted meanwhile (qmail-qsuper -d): a record would outlive its message.
+  if (!exists(q_.path(Dir::info, id))) return true;
   std::string rec = send::bounce_record(rw_.strip_virtual_prefix(rcpt), text);
   if (bounce_append(q_, id, rec)) return true;
   log_.line(std::string("alert: unable to append to bounce message: ") + strerror(errno) +
@@ -376,7 +395,7 @@ void Send::deferred(uint64_t id, Channel c, time_t next) {
   struct timeval tv[2] = {{next, 0}, {next, 0}};
   auto it = files_.find(key(id, c));
   int r = it != files_.end() ? ::futimes(it->second.get(), tv) : ::utimes(fn.c_str(), tv);
-  if (r < 0) log_.line("warning: unable to utime " + fn + "; message will be retried too soon");
+  if (r < 0 && errno != ENOENT) log_.line("warning: unable to utime " + fn + "; message will be retried too soon");
   close_file(id, c);
 }
 
@@ -415,6 +434,42 @@ void Send::corrupt(uint64_t id, std::string const& why) {
   log_.line(line + ": " + reason);
 }
 
+void Send::poison(uint64_t id, std::string const& why) {
+  std::string text = "poison: " + why;
+  if (!queue::hold_create(q_, id, ::time(nullptr), text)) {
+    log_.line("alert: unable to hold poison msg " + fmt_u64(id) + ": " + strerror(errno));
+    return;
+  }
+  log_.line("warning: poison: msg " + fmt_u64(id) + " put on hold: " + logsafe(why));
+}
+
+// The warning is sent at most once: info/N loses its write bit first (a
+// chmod keeps its mtime, the message's birth), then a child injects it.
+void Send::delay_warning(uint64_t id, std::string const& sender, std::vector<Delayed> const& rcpts) {
+  if (bounce_kind(sender) != BounceKind::bounce) return;  // no warning about a bounce
+  if (::chmod(q_.path(Dir::info, id).c_str(), 0400) < 0) {
+    log_.line("warning: unable to mark " + q_.relpath(Dir::info, id) + " warned; no delay warning sent");
+    return;
+  }
+  std::string sender_c = sender;
+  std::vector<std::pair<std::string, std::string>> r;
+  for (auto const& d : rcpts) r.emplace_back(rw_.strip_virtual_prefix(d.addr), d.text);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    log_.line("warning: unable to fork for the delay warning of msg " + fmt_u64(id));
+    return;
+  }
+  if (pid == 0) {
+    SignalPipe::undo_in_child();
+    for (int fd = 0; fd <= 9; fd++) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    pid_t qp = 0;
+    int code = warning_inject(q_, id, sender_c, r, bcfg_, ::time(nullptr), &qp);
+    _exit(code == 0 ? 0 : 111);
+  }
+  warners_[pid] = id;
+  log_.line("delay warning msg " + fmt_u64(id) + " to " + logsafe(sender));
+}
+
 // ---- finishing messages ----
 
 void Send::channel_done(uint64_t id, Channel c) {
@@ -433,8 +488,13 @@ void Send::channel_done(uint64_t id, Channel c) {
 
 void Send::finish(uint64_t id) {
   time_t now = ::time(nullptr);
-  // Finished already, or moved to corrupt/: nothing to do.
-  if (!exists(q_.path(Dir::info, id))) return;
+  // Finished already, or moved to corrupt/, or deleted: nothing to do but a
+  // failure record a delivery in flight wrote after a deletion.
+  if (!exists(q_.path(Dir::info, id))) {
+    if (!exists(q_.path(Dir::local, id)) && !exists(q_.path(Dir::remote, id)))
+      ::unlink(q_.path(Dir::bounce, id).c_str());
+    return;
+  }
   for (int c = 0; c < kChannels; c++)
     if (core_->active(id, Channel(c)) || exists(q_.path(kChanDir[c], id))) return;
   if (exists(q_.path(Dir::todo, id))) return;
@@ -482,6 +542,8 @@ void Send::finish_after_bounce(uint64_t id) {
     }
     has_status_.erase(id);
   }
+  // Held while its last deliveries were in flight: the hold ends with it.
+  if (!queue::hold_remove(q_, id)) log_.line("warning: unable to remove " + q_.relpath(Dir::hold, id));
   std::string ifn = q_.path(Dir::info, id);
   if (::unlink(ifn.c_str()) < 0 && errno != ENOENT) {
     log_.line("warning: unable to unlink " + ifn + "; will try again later");
@@ -561,6 +623,11 @@ void Send::reap_children() {
     // finish the deliveries in flight and exit 111, and the supervisor
     // restarts the queue's daemons, qmail-queued with them.
     if (pid == queued_pid_ && queued_pid_ > 0 && !exitasap_) lost("qmail-queued");
+    auto w = warners_.find(pid);
+    if (w == warners_.end()) continue;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      log_.line("warning: trouble injecting the delay warning of msg " + fmt_u64(w->second));
+    warners_.erase(w);
   }
   while (!bounce_wait_.empty() && children_.size() < kMaxBouncers) {
     uint64_t id = bounce_wait_.front();
@@ -640,12 +707,83 @@ void Send::todo_record(std::string_view rec, time_t now) {
       if (!core_->flush_destination(rec.substr(1), now))
         log_.line("info: flush " + logsafe(rec.substr(1)) + ": no mail waits for that destination");
       break;
+    case todo::kAdmin: admin_request(rec.substr(1), now); break;
     case todo::kExiting:
       todo_alive_ = false;
       if (!exitasap_) lost("todo-proc");
       break;
     default: log_.line("warning: qmail-send unable to understand todo-proc: report mangled");
   }
+}
+
+// qmail-qsuper's notes (proto/todo.h): the files are changed already; these
+// make qmail-send act on them now rather than at its next look.
+void Send::admin_request(std::string_view req, time_t now) {
+  if (req.empty()) return;
+  char k = req[0];
+  std::string_view arg = req.substr(1);
+  uint64_t id = 0;
+  bool has_id = !arg.empty() && scan_u64(arg, &id);
+  switch (k) {
+    case 'H':
+      if (has_id) {
+        if (queue::hold_state(q_, id) == queue::HoldState::held) core_->hold(id, now);
+      } else {
+        for (uint64_t a : core_->active_ids())
+          if (queue::hold_state(q_, a) == queue::HoldState::held) core_->hold(a, now);
+      }
+      break;
+    case 'U':
+      if (has_id) {
+        if (queue::hold_state(q_, id) != queue::HoldState::held) core_->release(id, now);
+      } else {
+        for (uint64_t h : core_->held_ids())
+          if (queue::hold_state(q_, h) != queue::HoldState::held) core_->release(h, now);
+      }
+      break;
+    case 'Q':
+      if (has_id) wake(id, now);
+      break;
+    case 'E':
+      if (has_id) {
+        core_->expire(id, now);
+        if (queue::hold_state(q_, id) != queue::HoldState::held && !core_->release(id, now)) wake(id, now);
+      }
+      break;
+    case 'S': flush_sender(arg, now); break;
+    case 'P': {
+      Settings s;
+      std::string bad;
+      if (load_settings(&s, &bad)) core_->configure(std::move(s));
+      else log_.line("alert: unable to reread controls: " + bad);
+      break;
+    }
+    default: log_.line("warning: lock/trigger: ignored unknown request"); return;
+  }
+}
+
+// (id, c) waits in the core's deferred heap at its channel file's mtime.
+void Send::wake(uint64_t id, time_t now) {
+  for (int c = 0; c < kChannels; c++) {
+    struct stat st;
+    if (::stat(q_.path(kChanDir[c], id).c_str(), &st) == 0) core_->wake_message(id, Channel(c), st.st_mtime, now);
+  }
+}
+
+// sendmail -qS: the mail of one sender, found by reading info/ (a request of
+// the administrator, not a decision: it costs one read per queued message).
+void Send::flush_sender(std::string_view who, time_t now) {
+  std::string want = addr::lower(who);
+  if (want == "<>") want.clear();
+  size_t n = 0;
+  for (uint64_t id : queue::list_ids(q_, Dir::info)) {
+    std::string sender;
+    time_t birth;
+    if (!read_info(q_, id, &sender, &birth) || addr::lower(sender) != want) continue;
+    wake(id, now);
+    n++;
+  }
+  log_.line("info: flush sender " + logsafe(who) + ": " + fmt_u64(n) + " message(s)");
 }
 
 void Send::clean_answers(std::string_view bytes) {

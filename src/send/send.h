@@ -69,6 +69,12 @@ class Send final : private Port {
   void finished(uint64_t id, Channel c) override;
   void corrupt(uint64_t id, std::string const& why) override;
   void log(std::string_view line) override { log_.line(line); }
+  void poison(uint64_t id, std::string const& why) override;
+  void delay_warning(uint64_t id, std::string const& sender, std::vector<Delayed> const& rcpts) override;
+
+  void admin_request(std::string_view req, time_t now);
+  void wake(uint64_t id, time_t now);
+  void flush_sender(std::string_view sender, time_t now);
 
   bool startup();
   bool read_controls();
@@ -119,6 +125,7 @@ class Send final : private Port {
   std::vector<Bouncer> bouncers_;
   std::map<pid_t, uint64_t> children_;
   pid_t queued_pid_ = 0;  // qmail-queued, from qmail-start (QMAILQUEUED_PID)
+  std::map<pid_t, uint64_t> warners_;  // delay-warning children
   std::deque<uint64_t> bounce_wait_;
 
   SignalPipe sig_;

@@ -1,6 +1,8 @@
 // ISC license.
 #include "send/settings.h"
 
+#include "addr/address.h"
+
 #include <errno.h>
 
 #include "conf/control.h"
@@ -163,7 +165,12 @@ bool load_settings(Settings* out, std::string* bad) {
          [&r](std::string const& n, Feedback* f) { r.fb(n, f); });
   r.both("destination_concurrency_failed_cohort_limit", &TransportSettings::failed_cohort_limit, &s,
          [&r](std::string const& n, double* x) { r.real(n, x); });
+  r.dur("delay_warning_time", &s.delay_warning_time, 'h');
+  if (r.num("poisonlimit", &v, s.poison_limit, 0, 1000000)) s.poison_limit = unsigned(v);
   std::vector<std::string> lines;
+  if (!conf::control_list("paused", &lines)) r.fail("paused");
+  else
+    for (auto& l : lines) s.paused.push_back(addr::lower(l));
   if (!conf::control_list("smtproutes", &lines)) r.fail("smtproutes");
   else s.routes.parse(lines);
   if (!conf::control_list("destinationlimits", &lines)) {

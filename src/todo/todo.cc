@@ -331,7 +331,9 @@ void TodoProc::handle_command(char c) {
 // Postfix's qmgr reads a whole buffer of requests, merges duplicates and
 // applies A and F before D; I and W (and the NUL of qmail's clients) mean new
 // mail, which is todo-proc's own business: every byte rescans todo/. "R"
-// domain "\n" asks for one destination's flush (sendmail -qR).
+// domain "\n" asks for one destination's flush (sendmail -qR); the requests
+// of qmail-qsuper and sendmail -qS (H U Q E S with an argument up to "\n",
+// and P) go to qmail-send as they are (proto/todo.h).
 void TodoProc::drain_trigger() {
   char buf[512];
   ssize_t r;
@@ -340,11 +342,15 @@ void TodoProc::drain_trigger() {
   while ((r = ::read(trigger_.get(), buf, sizeof buf)) > 0) {
     for (ssize_t i = 0; i < r; i++) {
       char c = buf[i];
-      if (flush_open_) {
+      if (arg_open_) {
         if (c == '\n' || c == '\0') {
-          if (!flush_.empty()) record(kFlush, flush_);
+          if (arg_open_ == 'R') {
+            if (!flush_.empty()) record(kFlush, flush_);
+          } else {
+            record(kAdmin, std::string(1, arg_open_) + flush_);
+          }
           flush_.clear();
-          flush_open_ = false;
+          arg_open_ = 0;
         } else if (flush_.size() < 255) {
           flush_.push_back(c);
         }
@@ -355,7 +361,8 @@ void TodoProc::drain_trigger() {
         case 'F': f = true; break;
         case 'D': d = true; break;
         case 'I': case 'W': case '\0': case '\n': break;
-        case 'R': flush_open_ = true; break;
+        case 'R': case 'H': case 'U': case 'Q': case 'E': case 'S': arg_open_ = c; break;
+        case 'P': record(kAdmin, "P"); break;
         default: {
           std::string b = "0x" + std::string(1, "0123456789abcdef"[(unsigned char)c >> 4]) +
                           "0123456789abcdef"[c & 15];

@@ -67,7 +67,7 @@ class TodoProc {
   void retry_clean();
   bool exit_ = false;
   bool scan_now_ = true;
-  bool flush_open_ = false;  // inside an "R domain" request
+  char arg_open_ = 0;  // inside a request with an argument: its letter (R H U Q E S)
   std::string flush_;
   int64_t next_scan_ = 0;
 };

@@ -53,6 +53,10 @@ TEST_CASE("sendmail: modes that are refused", "[inject]") {
   CHECK(parse({"sendmail", "-q"}).flush == std::string());
   CHECK(parse({"sendmail", "-qRexample.com"}).flush == std::string("example.com"));
   CHECK(parse({"sendmail", "-qR", "example.com"}).flush == std::string("example.com"));
+  CHECK(parse({"sendmail", "-qSjoe@example.com"}).flush_sender == std::string("joe@example.com"));
+  CHECK(parse({"sendmail", "-qS", "<>"}).flush_sender == std::string("<>"));
+  CHECK(parse({"sendmail", "-qS", "<>"}).refusal.empty());
+  CHECK_FALSE(parse({"sendmail", "-qSx"}).flush.has_value());
   CHECK(parse({"sendmail", "-q30m"}).refusal.find("-qTIME") != std::string::npos);
   CHECK(parse({"newaliases"}).refusal.find("newaliases") != std::string::npos);
   CHECK(parse({"sendmail", "-bi"}).refusal.find("newaliases") != std::string::npos);

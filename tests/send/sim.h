@@ -32,6 +32,7 @@ struct Behaviour {
   unsigned throttle = 0;       ///< deliveries above this get a 421 (0: none)
   std::vector<std::pair<int64_t, int64_t>> outages;  ///< [from, to): every connection refused
   unsigned rcpt_4xx_percent = 0;  ///< recipients refused for now, out of 100
+  bool crash = false;             ///< the delivery process is killed by a signal
 };
 
 struct SimRcpt {
@@ -46,6 +47,8 @@ struct SimMessage {
   bool pending[send::kChannels] = {false, false};
   bool corrupt = false;
   bool finished = false;
+  bool held = false;    ///< hold/N exists
+  bool warned = false;  ///< its delay warning was recorded
 };
 
 class Sim final : public send::Port {
@@ -132,6 +135,11 @@ class Sim final : public send::Port {
   std::map<uint64_t, int64_t> done_ms;  ///< when each message finished
   std::vector<time_t> backoffs;         ///< next - now of every deferral
   std::vector<std::string> log_lines;
+  std::vector<uint64_t> poisoned;  ///< ids the core asked to hold as poison
+  std::map<uint64_t, std::vector<send::Delayed>> warnings;  ///< delay warnings sent
+  std::map<uint64_t, unsigned> warning_count;
+  std::map<uint64_t, std::vector<std::string>> bounced;  ///< bounce records by message
+  std::map<uint64_t, uint64_t> deliveries_of;  ///< deliveries handed out per message
   bool keep_log = false;
   /// Every defer_status action: (id, channel, time, address, text).
   struct Status {
@@ -154,6 +162,8 @@ class Sim final : public send::Port {
       *why = "simulated corruption";
       return send::LoadStatus::corrupt;
     }
+    if (offset == 0 && m.held) return send::LoadStatus::held;
+    out->warned = m.warned;
     out->sender = m.sender;
     out->birth = m.birth;
     auto& v = m.rcpts[c];
@@ -184,6 +194,7 @@ class Sim final : public send::Port {
     for (auto const& r : rcpts)
       if (addr::domain_of(r) != dom) fail("two domains in one delivery");
     deliveries++;
+    deliveries_of[id]++;
     attempts_by_domain[dom]++;
     if (!first_attempt_ms.count(dom)) first_attempt_ms[dom] = now_ms;
     if (on_deliver) on_deliver(id, rcpts);
@@ -195,7 +206,11 @@ class Sim final : public send::Port {
     e.n = rcpts.size();
     bool out = false;
     for (auto const& [a, z] : b.outages) out = out || (now_ms >= a && now_ms < z);
-    if (out || (b.tolerate && busy > b.tolerate)) {
+    if (b.crash) {
+      e.kind = 'C';
+      e.text = "qmail-local crashed.\n";
+      e.at = now_ms + 1;
+    } else if (out || (b.tolerate && busy > b.tolerate)) {
       e.kind = 'S';
       e.text = "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n";
       e.at = now_ms + 1;
@@ -219,11 +234,23 @@ class Sim final : public send::Port {
     if (r.done) fail("recipient marked done twice");
     r.done = true;
   }
-  bool bounce_record(uint64_t, std::string_view, std::string_view) override { return true; }
   void defer_status(uint64_t id, Channel c, time_t when,
                     std::vector<std::pair<std::string, std::string>> const& rcpts) override {
     status_calls++;
     for (auto const& [a, t] : rcpts) statuses.push_back({id, c, when, a, t});
+  }
+  bool bounce_record(uint64_t id, std::string_view rcpt, std::string_view) override {
+    bounced[id].emplace_back(rcpt);
+    return true;
+  }
+  void poison(uint64_t id, std::string const&) override {
+    poisoned.push_back(id);
+    msgs.at(id).held = true;
+  }
+  void delay_warning(uint64_t id, std::string const&, std::vector<send::Delayed> const& r) override {
+    warnings[id] = r;
+    warning_count[id]++;
+    msgs.at(id).warned = true;
   }
   void deferred(uint64_t id, Channel c, time_t next) override {
     SimMessage& m = msgs.at(id);
@@ -293,8 +320,8 @@ class Sim final : public send::Port {
     busy_[e.dom]--;
     std::vector<spawn::Result> res;
     spawn::Verdict v = spawn::Verdict::ok;
-    if (e.kind == 'S') {
-      v = spawn::Verdict::site;
+    if (e.kind == 'S' || e.kind == 'C') {
+      v = e.kind == 'S' ? spawn::Verdict::site : spawn::Verdict::crash;
       res.assign(e.n, {'Z', e.text});
     } else {
       for (size_t i = 0; i < e.n; i++) {
