@@ -525,7 +525,9 @@ void Spawner::read_worker(unsigned si) {
     s.out.append(buf, size_t(r));  // the watchdog's line: the end follows
     return;
   } else {
-    // The worker died in the delivery (its pid is reaped with the others).
+    // The worker died in the delivery (its pid is reaped with the others):
+    // a crash, as a child killed by a signal, unless its watchdog said why.
+    if (s.out.empty()) s.crashed = true;
     res = s.out.empty() ? result_of(W_EXITCODE(0, SIGKILL), "", false)
                         : spawn::Result{'Z', s.out.substr(0, kMaxLocalReport)};
     drop_worker(w);
