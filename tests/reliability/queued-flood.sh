@@ -24,7 +24,10 @@ on_exit stop_pid $F
 wait_for 20 grep -q '^holding' "$T/hold" || fail "flooder: $(cat "$T/hold")"
 echo "flood by $who: $(cat "$T/hold") of 1300 connect() calls succeeded"
 printf 'Subject: flood\nX-Token: flood\n\nthrough the flood\n' > "$T/m"
-out=$(QMAILHOME=$I QUEUEDIR=$I/queue timeout 20 "$HELPERS/qq-client" s@example.org u@test.example < "$T/m")
+# The client falls back to the qmail-queue beside its own program file.
+mkdir "$T/qbin" && cp "$HELPERS/qq-client" "$T/qbin/" && ln -s "$BIN/qmail-queue" "$T/qbin/qmail-queue" || fail "set up $T/qbin"
+chmod -R a+rX "$T/qbin"
+out=$(QMAILHOME=$I QUEUEDIR=$I/queue timeout 20 "$T/qbin/qq-client" s@example.org u@test.example < "$T/m")
 rc=$?
 [ $rc = 124 ] && fail "the injection hung behind the flood (killed after 20 s)"
 if is_root; then
