@@ -314,6 +314,23 @@ LoadStatus Send::load(uint64_t id, Channel c, uint64_t offset, size_t max, Loade
   std::vector<QueuedRcpt> pending;
   if (!parse_channel_file(data, offset, &pending)) {
     *why = "unknown record type in " + rel;
+    // With the other channel's file still there, only this one goes aside:
+    // the rest of the message is delivered, and its lifetime applies. (At a
+    // first read only: with deliveries of this file in flight, the core
+    // defers the rest, and the next first read comes here.)
+    Channel other = c == kLocal ? kRemote : kLocal;
+    struct stat ost;
+    if (offset == 0 && ::stat(q_.path(kChanDir[other], id).c_str(), &ost) == 0) {
+      close_file(id, c);
+      std::string to = q_.dir(Dir::corrupt) + "/" + fmt_u64(id) + "." + queue::spec(kChanDir[c]).name;
+      if (::rename(fn.c_str(), to.c_str()) < 0) {
+        *why = "trouble moving " + rel + " to corrupt/: " + strerror(errno);
+        return LoadStatus::trouble;
+      }
+      log_.line("warning: corrupt: moved " + rel + " to corrupt/: " + *why + "; " +
+                q_.relpath(kChanDir[other], id) + " goes on");
+      return LoadStatus::gone;
+    }
     return LoadStatus::corrupt;
   }
   size_t take = std::min(max, pending.size());

@@ -126,3 +126,27 @@ expect_eq "log lines for the corrupt message" "$(count_log "^warning: corrupt: .
 [ -f "$QUEUEDIR/corrupt/$id1.remote" ] && [ -f "$QUEUEDIR/corrupt/$id1.info" ] || fail "not in corrupt/: $(ls "$QUEUEDIR/corrupt")"
 [ ! -e "$QUEUEDIR/remote/$s1/$id1" ] || fail "remote/N still there"
 ok "corrupt queue files moved to corrupt/ with one log line each"
+
+# 4b. A corrupt remote/N beside a sound local/N: only remote/N goes aside,
+# the local recipient is still tried (and the message's lifetime applies).
+stop_start
+envelope s@qfleet.test z3@fast.example > "$T/env"
+find "$QUEUEDIR/mess" -type f | sort > "$T/b"
+"$BIN/qmail-queue" < "$T/m" 1< "$T/env" || fail qmail-queue
+id3=$(find "$QUEUEDIR/mess" -type f | sort | comm -13 "$T/b" - | sed 's,.*/,,')
+[ -n "$id3" ] || fail "no new message"
+s3=$((id3 % split))
+printf 'Fs@qfleet.test\0' > "$QUEUEDIR/info/$s3/$id3"
+rm -f "$QUEUEDIR/todo/$id3" "$QUEUEDIR/intd/$id3"
+printf 'Tz3@fast.example\0Xbad\0' > "$QUEUEDIR/remote/$s3/$id3"
+printf 'Tnosuchuser@qfleet.test\0' > "$QUEUEDIR/local/$s3/$id3"
+"$T/bin/qmail-start" ./Mailbox >> "$T/log" 2>&1 &
+start_pid=$!
+on_exit stop_start
+wait_for 20 at_least "^warning: corrupt: moved remote/$s3/$id3 to corrupt/: unknown record type in remote/$s3/$id3; local/$s3/$id3 goes on" 1 ||
+  fail "corrupt remote/N beside local/N: $(grep corrupt "$T/log" | tail -n 3)"
+wait_for 20 at_least "msg $id3 to local nosuchuser@qfleet.test" 1 ||
+  fail "the local recipient was not tried: $(grep "$id3" "$T/log" | tail -n 5)"
+[ -f "$QUEUEDIR/corrupt/$id3.remote" ] || fail "no corrupt/$id3.remote: $(ls "$QUEUEDIR/corrupt")"
+[ ! -e "$QUEUEDIR/corrupt/$id3.info" ] || fail "info/N went to corrupt/ too"
+ok "a corrupt remote/N beside a sound local/N: only remote/N goes aside, the local recipient is tried"
