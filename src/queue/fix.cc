@@ -265,11 +265,18 @@ class Fixer {
   void check_consistency() {
     auto& mess = ids_[size_t(Dir::mess)];
     std::sort(mess.begin(), mess.end());
-    for (Dir d : {Dir::intd, Dir::todo, Dir::info, Dir::local, Dir::remote, Dir::bounce,
-                  Dir::defer})
+    for (Dir d : {Dir::intd, Dir::todo, Dir::info, Dir::local, Dir::remote, Dir::bounce})
       for (uint64_t n : ids_[size_t(d)])
         if (!std::binary_search(mess.begin(), mess.end(), n))
           problem(q_.path(d, n) + " has no message in mess/ (orphan)");
+    // defer/N only tells the last status of a message's recipients
+    // (qmail-send(8) STATUS RECORDS): without its message it tells nothing.
+    for (uint64_t n : ids_[size_t(Dir::defer)])
+      if (!std::binary_search(mess.begin(), mess.end(), n)) {
+        std::string p = q_.path(Dir::defer, n);
+        change("remove " + p + ": its message is gone");
+        if (!o_.dry_run && ::unlink(p.c_str()) < 0 && errno != ENOENT) error("unable to remove " + p);
+      }
     // hold/N holds a message (qmail-qsuper(8)); one whose message is gone, or
     // older than its message (an earlier message's), holds nothing: removed.
     auto& info = ids_[size_t(Dir::info)];

@@ -80,3 +80,16 @@ if chattr +T "$T/attr" 2>/dev/null && lsattr -d "$T/attr" >/dev/null 2>&1; then
 else
   echo "note: $T does not keep chattr +T; the top-directory check is skipped"
 fi
+
+# A defer/N without its message is removed (it speaks only of that message);
+# an info/N without one is reported and left alone.
+"$BIN/queue-fix" -q "$T/orph" || fail "queue-fix on a new queue"
+split=$(head -n 1 "$TOP/conf-split")
+printf 'R1 x@y\0text\0' > "$T/orph/defer/$((4711 % split))/4711"
+printf 'Fs@x\0' > "$T/orph/info/$((4712 % split))/4712"
+out=$("$BIN/queue-fix" "$T/orph" 2>&1); rc=$?
+echo "$out" | grep -q "remove $T/orph/defer/$((4711 % split))/4711: its message is gone" || fail "no removal of the orphan defer/N: $out"
+echo "$out" | grep -q "info/$((4712 % split))/4712 has no message in mess/ (orphan)" || fail "orphan info/N not reported: $out"
+[ ! -e "$T/orph/defer/$((4711 % split))/4711" ] || fail "defer/N still there"
+[ -e "$T/orph/info/$((4712 % split))/4712" ] || fail "info/N removed"
+ok "orphan defer/N removed, orphan info/N reported (exit $rc)"

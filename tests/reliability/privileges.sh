@@ -98,4 +98,4 @@ for req in 'foop/../../etc/passwd' 'todo/1/../../x' 'foop/' 'rm -rf /'; do
 done
 ok "qmails cannot write todo/, intd/ or mess/; qmailr cannot read info/ or remote/; nobody cannot read mess/; qmail-clean refuses paths"
 stop_pid $START
-find "$Q/mess" "$Q/intd" "$Q/todo" "$Q/info" "$Q/local" "$Q/remote" "$Q/bounce" -type f -exec rm -f {} +
+find "$Q/mess" "$Q/intd" "$Q/todo" "$Q/info" "$Q/local" "$Q/remote" "$Q/bounce" "$Q/defer" "$Q/hold" -type f -exec rm -f {} + 2>/dev/null
