@@ -309,8 +309,9 @@ bool AdminQueue::finish(Action a) {
         }
         ok = sync_dirs() && ok;
       }
-      // mess/N is qmailq's: root removes it; otherwise qmail-send's sweep does.
-      if (::geteuid() == 0) {
+      // mess/N is qmailq's: removed here when we may (root, or the owner of
+      // an unprivileged instance); otherwise qmail-send's sweep does it.
+      {
         for (uint64_t id : changed_)
           if (::unlink(q_.path(Dir::mess, id).c_str()) == 0) {
             std::string dir = q_.dir_of(Dir::mess, id);
