@@ -685,21 +685,21 @@ bool Core::release(uint64_t id, time_t now) {
   return any;
 }
 
-std::vector<uint64_t> Core::held_ids() const {
+namespace {
+// The message ids of a map keyed by id * 2 + channel, sorted, each once.
+template <class Map>
+std::vector<uint64_t> message_ids(Map const& m) {
   std::vector<uint64_t> v;
-  for (auto const& [k, due] : held_) v.push_back(k / 2);
+  for (auto const& e : m) v.push_back(e.first / 2);
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
   return v;
 }
+}  // namespace
 
-std::vector<uint64_t> Core::active_ids() const {
-  std::vector<uint64_t> v;
-  for (auto const& [k, j] : jobs_) v.push_back(k / 2);
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  return v;
-}
+std::vector<uint64_t> Core::held_ids() const { return message_ids(held_); }
+
+std::vector<uint64_t> Core::active_ids() const { return message_ids(jobs_); }
 
 void Core::wake_message(uint64_t id, Channel c, time_t due, time_t now) {
   (void)now;
