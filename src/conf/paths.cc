@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "conf/auto.h"
@@ -10,7 +11,10 @@
 
 namespace qf::conf {
 
-bool running_setuid() { return getuid() != geteuid() || getgid() != getegid(); }
+// What the kernel told this process at exec: it gained privileges (a set-id
+// program). The same test glibc's secure_getenv makes, and no system call:
+// every path lookup asks it.
+bool running_setuid() { return getauxval(AT_SECURE) != 0; }
 
 char const* safe_env(char const* name) {
   if (running_setuid()) return nullptr;

@@ -9,7 +9,8 @@
 
 namespace qf::conf {
 
-/// True when real and effective uid or gid differ (we were started setuid/setgid).
+/// True when this process gained privileges at exec (a set-id program: real and
+/// effective ids differed then); AT_SECURE, so it costs no system call.
 bool running_setuid();
 
 /// getenv(name), or nullptr when running setuid (trust nothing the caller sets).

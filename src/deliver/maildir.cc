@@ -17,11 +17,15 @@ namespace {
 
 unsigned long g_counter = 0;
 
-std::string hostname() {
-  char buf[256];
-  if (::gethostname(buf, sizeof buf - 1) < 0) return "localhost";
-  buf[sizeof buf - 1] = 0;
-  return buf;
+// Read once per process: a delivery worker makes many names.
+std::string const& hostname() {
+  static std::string const host = [] {
+    char buf[256];
+    if (::gethostname(buf, sizeof buf - 1) < 0) return std::string("localhost");
+    buf[sizeof buf - 1] = 0;
+    return std::string(buf);
+  }();
+  return host;
 }
 
 Outcome fail(std::string const& dir, char const* what, std::string const& object, int err) {
@@ -30,15 +34,16 @@ Outcome fail(std::string const& dir, char const* what, std::string const& object
                        (is_full(err) ? ". (#4.2.2)" : ". (#4.3.0)"));
 }
 
-// linkat where the file system has hard links, else a rename that never replaces.
+// A rename that never replaces (qmail's link, then unlink, in one step: an
+// existing new/ name fails with EEXIST as link would); where the file system
+// cannot (EINVAL), qmail's linkat.
 int publish(int mdfd, std::string const& tmp, std::string const& fresh, bool* linked) {
-  if (::linkat(mdfd, tmp.c_str(), mdfd, fresh.c_str(), 0) == 0) {
-    *linked = true;
-    return 0;
-  }
-  if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS && errno != EMLINK) return -1;
   *linked = false;
-  return ::renameat2(mdfd, tmp.c_str(), mdfd, fresh.c_str(), RENAME_NOREPLACE);
+  if (::renameat2(mdfd, tmp.c_str(), mdfd, fresh.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  if (::linkat(mdfd, tmp.c_str(), mdfd, fresh.c_str(), 0) < 0) return -1;
+  *linked = true;
+  return 0;
 }
 
 }  // namespace
@@ -70,7 +75,7 @@ Outcome deliver_maildir(int dirfd, std::string const& dir, std::string_view pref
   if (!md.ok())
     return Outcome::temp("Unable to open maildir " + dir + ": " + error_text(errno) +
                          ". (#4.2.1)");
-  std::string host = hostname();
+  std::string const& host = hostname();
   std::string name, tmp;
   Fd fd;
   for (int tries = 0; tries < 5; tries++) {

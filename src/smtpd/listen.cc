@@ -50,13 +50,14 @@ std::string ip_text(struct sockaddr_storage const& ss, uint16_t* port) {
 // tcpserver's variables for the session on fd, which qmail-smtpd reads (-H -R:
 // no name lookups). Every worker sets all of them before each session, so
 // nothing of one client is left for the next.
-void session_env(int fd, ListenOptions const& o) {
-  struct sockaddr_storage local, remote;
-  socklen_t ll = sizeof local, rl = sizeof remote;
+// remote is the client's address as accept4 gave it.
+void session_env(int fd, ListenOptions const& o, struct sockaddr_storage const& remote) {
+  struct sockaddr_storage local;
+  socklen_t ll = sizeof local;
   uint16_t lport = 0, rport = 0;
   std::string lip, rip;
   if (::getsockname(fd, reinterpret_cast<struct sockaddr*>(&local), &ll) == 0) lip = ip_text(local, &lport);
-  if (::getpeername(fd, reinterpret_cast<struct sockaddr*>(&remote), &rl) == 0) rip = ip_text(remote, &rport);
+  rip = ip_text(remote, &rport);
   ::setenv("PROTO", "TCP", 1);
   ::setenv("TCPLOCALIP", lip.c_str(), 1);
   ::setenv("TCPLOCALPORT", fmt_u64(lport).c_str(), 1);
@@ -113,11 +114,8 @@ class IpTable {
   IpSlot* slots_ = nullptr;
 };
 
-std::string peer_ip(int fd) {
-  struct sockaddr_storage remote;
-  socklen_t rl = sizeof remote;
+std::string peer_ip(struct sockaddr_storage const& remote) {
   uint16_t port = 0;
-  if (::getpeername(fd, reinterpret_cast<struct sockaddr*>(&remote), &rl) < 0) return "";
   std::string ip = ip_text(remote, &port);
   if (ip.compare(0, 7, "::ffff:") == 0 && ip.find('.') != std::string::npos) ip.erase(0, 7);
   return ip;
@@ -141,6 +139,7 @@ void on_term(int) { g_term = 1; }
   ::sigprocmask(SIG_BLOCK, &term, &open);
   sigdelset(&open, SIGTERM);
   unsigned served = 0;
+  ControlCache controls;
   for (;;) {
     if (g_term) _exit(ex::ok);
     struct pollfd p = {ls, POLLIN, 0};
@@ -150,18 +149,22 @@ void on_term(int) { g_term = 1; }
     if (n == 0) _exit(ex::ok);  // no client for max_idle seconds
     if (n < 0) _exit(ex::temp);
     // Every idle worker wakes; one gets the client, the others EAGAIN.
-    int fd = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    struct sockaddr_storage remote;
+    socklen_t rl = sizeof remote;
+    std::memset(&remote, 0, sizeof remote);
+    // Non-blocking from the start: the session needs it so, and the socket is ours alone.
+    int fd = ::accept4(ls, reinterpret_cast<struct sockaddr*>(&remote), &rl, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) continue;
     note(status, true);
-    std::string ip = peer_ip(fd);
+    std::string ip = peer_ip(remote);
     size_t same = ips->enter(slot, ip);
     if (o.per_ip && same > o.per_ip && !ip_excepted(o.per_ip_exceptions, ip)) {
       // Postfix's words for smtpd_client_connection_count_limit.
       write_all(fd, "421 4.7.0 Error: too many connections from " + ip + "\r\n");
     } else {
-      session_env(fd, o);
+      session_env(fd, o, remote);
       try {
-        serve(fd, fd);
+        serve(fd, fd, &controls);
       } catch (std::bad_alloc const&) {
         write_all(fd, "421 out of memory (#4.3.0)\r\n");
         _exit(ex::temp);

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include "conf/control.h"
 #include "sys/exitcodes.h"
 #include "sys/fs.h"
@@ -35,20 +37,25 @@ uint64_t leading_number(char const* s) {
   return n;
 }
 
-// Restores a descriptor's file status flags (O_NONBLOCK) when the session
-// ends: under a pipe the other end may be shared with other programs.
-class FlagsGuard {
+// Makes a descriptor non-blocking for the session and restores its file
+// status flags when the session ends: under a pipe the other end may be
+// shared with other programs. A descriptor that already is (-L's sockets)
+// costs one fcntl.
+class NonblockGuard {
  public:
-  explicit FlagsGuard(int fd) : fd_(fd), flags_(::fcntl(fd, F_GETFL)) {}
-  ~FlagsGuard() {
-    if (flags_ >= 0) ::fcntl(fd_, F_SETFL, flags_);
+  explicit NonblockGuard(int fd) : fd_(fd), flags_(::fcntl(fd, F_GETFL)) {
+    if (flags_ >= 0 && !(flags_ & O_NONBLOCK)) changed_ = ::fcntl(fd, F_SETFL, flags_ | O_NONBLOCK) == 0;
   }
-  FlagsGuard(FlagsGuard const&) = delete;
-  FlagsGuard& operator=(FlagsGuard const&) = delete;
+  ~NonblockGuard() {
+    if (changed_) ::fcntl(fd_, F_SETFL, flags_);
+  }
+  NonblockGuard(NonblockGuard const&) = delete;
+  NonblockGuard& operator=(NonblockGuard const&) = delete;
 
  private:
   int fd_;
   int flags_;
+  bool changed_ = false;
 };
 
 // Writes everything queued, waiting at most timeout_ms for the client to take
@@ -82,7 +89,15 @@ void linger(int in_fd, int out_fd) {
 
 }  // namespace
 
-bool load_config(Config* cfg) {
+namespace {
+
+// Every control file load_controls reads, in that order.
+constexpr char const* kControls[] = {
+    "me", "smtpgreeting", "localiphost", "timeoutsmtpd", "smtpd_per_request_deadline",
+    "smtpd_min_data_rate", "smtpd_session_time_limit", "databytes", "rcpthosts", "badmailfrom"};
+
+// The control-file part of cfg.
+bool load_controls(Config* cfg) {
   std::string me;
   if (!conf::control_line("me", &me, "")) return false;
   if (!conf::control_line("smtpgreeting", &cfg->greeting, me)) return false;
@@ -100,24 +115,84 @@ bool load_config(Config* cfg) {
   if (!conf::control_uint("smtpd_session_time_limit", &t, 3600)) return false;
   cfg->session_limit = t > 864000 ? 864000 : unsigned(t);
   if (!conf::control_uint("databytes", &cfg->databytes, 0)) return false;
-  if (char const* d = getenv("DATABYTES")) cfg->databytes = leading_number(d);
 
   std::vector<std::string> lines;
   if (!conf::control_list("rcpthosts", &lines)) return false;
   cfg->rcpthosts = HostList(conf::control_exists("rcpthosts"), lines);
   if (!conf::control_list("badmailfrom", &lines)) return false;
   cfg->badmailfrom = HostList(!lines.empty(), lines);
+  return true;
+}
 
+// The part of cfg that comes from the environment: tcpserver's (or -L's)
+// description of the client, DATABYTES and RELAYCLIENT.
+void load_env(Config* cfg) {
+  if (char const* d = getenv("DATABYTES")) cfg->databytes = leading_number(d);
   Peer& p = cfg->peer;
   p.remote_ip = env_or("TCPREMOTEIP", "unknown");
   p.remote_host = env_or("TCPREMOTEHOST", "unknown");
   p.remote_info = env_or("TCPREMOTEINFO", "");
   p.local_ip = env_or("TCPLOCALIP", "");
   p.local_host = env_or("TCPLOCALHOST", p.local_ip.empty() ? "unknown" : p.local_ip.c_str());
+  cfg->relay_client = false;
+  cfg->relay_suffix.clear();
   if (char const* r = getenv("RELAYCLIENT")) {
     cfg->relay_client = true;
     cfg->relay_suffix = r;
   }
+}
+
+}  // namespace
+
+bool load_config(Config* cfg) {
+  if (!load_controls(cfg)) return false;
+  load_env(cfg);
+  return true;
+}
+
+// False when a file cannot be stat'ed for another reason than its absence:
+// then nothing is kept, and load_controls reports the trouble.
+bool ControlCache::stamp_all(std::vector<Stamp>* out) const {
+  out->clear();
+  for (char const* name : kControls) {
+    Stamp t;
+    struct stat st;
+    if (::stat(conf::control_path(name).c_str(), &st) == 0) {
+      t.present = true;
+      t.dev = st.st_dev;
+      t.ino = st.st_ino;
+      t.size = st.st_size;
+      t.mtime = st.st_mtim;
+      t.ctime = st.st_ctim;
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+      return false;
+    }
+    out->push_back(t);
+  }
+  return true;
+}
+
+bool ControlCache::load(Config* cfg) {
+  std::vector<Stamp> now;
+  bool stamped = stamp_all(&now);
+  bool same = stamped && valid_ && now.size() == stamps_.size();
+  for (size_t i = 0; same && i < now.size(); i++) {
+    Stamp const &a = now[i], &b = stamps_[i];
+    same = a.present == b.present && a.dev == b.dev && a.ino == b.ino && a.size == b.size &&
+           a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec &&
+           a.ctime.tv_sec == b.ctime.tv_sec && a.ctime.tv_nsec == b.ctime.tv_nsec;
+  }
+  if (!same) {
+    // Stamped before reading: a change during the read shows at the next session.
+    valid_ = false;
+    Config fresh;
+    if (!load_controls(&fresh)) return false;
+    base_ = std::move(fresh);
+    stamps_ = std::move(now);
+    valid_ = stamped;
+  }
+  *cfg = base_;
+  load_env(cfg);
   return true;
 }
 
@@ -141,26 +216,29 @@ int QueueSink::commit(std::string_view sender, std::vector<std::string> const& r
   return code;
 }
 
-int serve(int in_fd, int out_fd) {
+int serve(int in_fd, int out_fd, ControlCache* cache) {
   // A client or a qmail-queue that goes away must give EPIPE, not kill us.
   ::signal(SIGPIPE, SIG_IGN);
   Config cfg;
-  if (!load_config(&cfg)) {
+  if (!(cache ? cache->load(&cfg) : load_config(&cfg))) {
     write_all(out_fd, "421 unable to read controls (#4.3.0)\r\n");
     return ex::temp;
   }
   int64_t const timeout_ms = int64_t(cfg.timeout) * 1000;
   bool const per_request = cfg.per_request_deadline;
 
-  FlagsGuard in_flags(in_fd), out_flags(out_fd);
-  set_nonblock(in_fd);
-  set_nonblock(out_fd);
+  NonblockGuard in_flags(in_fd);
+  std::optional<NonblockGuard> out_flags;
+  if (out_fd != in_fd) out_flags.emplace(out_fd);
   OutQueue out(out_fd);
   QueueSink sink;
   Session s(std::move(cfg), &sink, [] { return time(nullptr); });
   s.start();
 
   char buf[1 << 16];
+  // The last read filled buf: there may be more at once. Not at first: a
+  // client waits for the greeting.
+  bool more = false;
   for (;;) {
     if (!s.replies().empty()) {
       out.put(s.replies());
@@ -169,9 +247,19 @@ int serve(int in_fd, int out_fd) {
     if (s.finished()) break;
     // A client that pipelines without reading our replies waits for them here.
     if (out.size() > sizeof buf && !drain(&out, timeout_ms)) return ex::temp;
-    ssize_t r = ::read(in_fd, buf, sizeof buf);
+    // After a short read the input is most likely empty: answer and wait
+    // instead of a read that would say EAGAIN (the wait sees new input at once).
+    ssize_t r;
+    if (more) {
+      r = ::read(in_fd, buf, sizeof buf);
+    } else {
+      r = -1;
+      errno = EAGAIN;
+    }
+    more = true;
     if (r > 0) {
       s.feed(std::string_view(buf, size_t(r)));
+      more = size_t(r) == sizeof buf;
       continue;
     }
     if (r < 0 && errno == EINTR) continue;

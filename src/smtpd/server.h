@@ -5,8 +5,11 @@
 #ifndef QF_SMTPD_SERVER_H
 #define QF_SMTPD_SERVER_H
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "queue/client.h"
 #include "smtpd/session.h"
@@ -21,6 +24,32 @@ namespace qf::smtpd {
 /// file exists but cannot be read or parsed, or when there is neither
 /// smtpgreeting nor me.
 bool load_config(Config* cfg);
+
+/// What load_config reads from the control directory, kept between the
+/// sessions of one -L worker. Each session stats the files (one system call
+/// each) and reads them again only when one changed: its inode, size, mtime
+/// or ctime, or whether it exists. So a change applies from the next
+/// connection on, as under tcpserver, where each session reads them afresh.
+class ControlCache {
+ public:
+  /// cfg's control-file part, read again if any file changed since the last
+  /// call; its client part from the environment, as load_config does.
+  bool load(Config* cfg);
+
+ private:
+  struct Stamp {
+    bool present = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    struct timespec mtime = {0, 0}, ctime = {0, 0};
+  };
+  bool stamp_all(std::vector<Stamp>* out) const;
+
+  bool valid_ = false;
+  std::vector<Stamp> stamps_;
+  Config base_;
+};
 
 /// The Sink of a real server: one qmail-queue run per message.
 class QueueSink final : public Sink {
@@ -40,7 +69,8 @@ class QueueSink final : public Sink {
 /// read would block, so pipelined commands are answered in one write.
 /// Returns the exit code documented in qmail-smtpd(8): 0 after QUIT, 100 after
 /// a protocol violation, 111 on timeout, lost connection or trouble.
-int serve(int in_fd, int out_fd);
+/// With a cache (qmail-smtpd -L), the control files are read through it.
+int serve(int in_fd, int out_fd, ControlCache* cache = nullptr);
 
 }  // namespace qf::smtpd
 

@@ -5,7 +5,7 @@
 // disk by then), then each touched directory is fsynced once. The fsyncs run
 // on up to 8 threads, joined before sync() returns: on a file system without
 // a journal each fsync flushes the device, and flushes issued together are
-// shared.
+// shared. The threads are made at the first batch and kept for the next.
 #ifndef QF_SYS_GROUPSYNC_H
 #define QF_SYS_GROUPSYNC_H
 

@@ -1,0 +1,75 @@
+// ISC license.
+#include "sys/groupsync.h"
+
+#include <catch2/catch.hpp>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../testutil.h"
+
+using namespace qf;
+
+namespace {
+
+Fd make(std::string const& path) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (fd.ok()) (void)!::write(fd.get(), "x", 1);
+  return fd;
+}
+
+}  // namespace
+
+// The helper threads outlive a batch: batches of every size, one after the
+// other, each synced whole, and a failure in one does not leak into the next.
+TEST_CASE("groupsync: batches of any size reuse the helpers", "[groupsync]") {
+  qf::test::TempDir t;
+  size_t batch = 0;
+  for (size_t n : {1u, 2u, 5u, 8u, 20u, 3u, 1u, 64u}) {
+    GroupSync g;
+    batch++;
+    for (size_t i = 0; i < n; i++) {
+      Fd fd = make(t / ("f" + std::to_string(batch) + "." + std::to_string(i)));
+      REQUIRE(fd.ok());
+      g.add_file(std::move(fd));
+    }
+    g.add_dir(t.path());
+    CHECK_FALSE(g.empty());
+    CHECK(g.sync());
+    CHECK(g.empty());
+  }
+  // A directory that is gone fails the batch with its errno; the files of the
+  // batch are still synced and the next batch is sound.
+  GroupSync bad;
+  for (int i = 0; i < 4; i++) bad.add_file(make(t / ("b" + std::to_string(i))));
+  bad.add_dir(t / "missing");
+  errno = 0;
+  CHECK_FALSE(bad.sync());
+  CHECK(errno == ENOENT);
+  GroupSync good;
+  for (int i = 0; i < 4; i++) good.add_file(make(t / ("g" + std::to_string(i))));
+  good.add_dir(t.path());
+  CHECK(good.sync());
+}
+
+// A child of fork starts without its parent's helpers and makes its own.
+TEST_CASE("groupsync: a forked child syncs with helpers of its own", "[groupsync]") {
+  qf::test::TempDir t;
+  GroupSync first;
+  for (int i = 0; i < 6; i++) first.add_file(make(t / ("p" + std::to_string(i))));
+  REQUIRE(first.sync());
+  pid_t p = ::fork();
+  REQUIRE(p >= 0);
+  if (p == 0) {
+    GroupSync g;
+    for (int i = 0; i < 6; i++) g.add_file(make(t / ("c" + std::to_string(i))));
+    g.add_dir(t.path());
+    _exit(g.sync() ? 0 : 1);
+  }
+  int st = 0;
+  REQUIRE(::waitpid(p, &st, 0) == p);
+  CHECK(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
+}
