@@ -101,9 +101,29 @@ maildir_count() {
   find "$1/new" "$1/cur" -type f 2>/dev/null | wc -l | tr -d ' '
 }
 
-# maildir_reset dir owner: an empty Maildir owned by owner (old one removed).
+# retire DIR: moves DIR out of the way under $S/retired, removed with the
+# scratch directory at exit. Removing it now would leave thousands of freshly
+# freed inodes where the next round's files go: ext4 without a journal skips
+# every inode freed in the last 30 s or so before it reuses one
+# (recently_deleted() in fs/ext4/ialloc.c), so the next round, of either
+# system, would pay for this one's cleanup in every file it creates.
+retire() {
+  [ -e "$1" ] || return 0
+  mkdir -p "$S/retired"
+  _rt=1
+  while [ -e "$S/retired/$_rt" ]; do _rt=$((_rt + 1)); done
+  mv "$1" "$S/retired/$_rt"
+}
+
+# topdir DIR: ext4's allocator spreads DIR's subdirectories over block
+# groups as it does top-level directories (chattr +T), so an instance's home,
+# queue and configuration lie apart as /home and /var/spool do on an
+# installed machine. Nothing on file systems without the flag.
+topdir() { chattr +T "$1" 2>/dev/null || true; }
+
+# maildir_reset dir owner: an empty Maildir owned by owner (old one retired).
 maildir_reset() {
-  rm -rf "$1"
+  retire "$1"
   mkdir -p "$1/new" "$1/cur" "$1/tmp"
   chown -R "$2" "$1"
   chmod -R 700 "$1"

@@ -56,6 +56,7 @@ pf_version() { "$PF_SBIN/postconf" -dh mail_version 2>/dev/null; }
 # the queue. The bench user's passwd home must be DIR/home (bench_user_home).
 pf_create() {
   _d=$1
+  mkdir -p "$_d"; topdir "$_d"
   mkdir -p "$_d/etc" "$_d/spool" "$_d/data" "$_d/home"
   chmod 755 "$_d" "$_d/etc" "$_d/home"
   chown "$BENCH_USER:" "$_d/home"
@@ -153,11 +154,11 @@ pf_stop() {
   return 0
 }
 
-# pf_destroy DIR: stops it and removes everything.
+# pf_destroy DIR: stops it and retires everything (removed at exit).
 pf_destroy() {
   [ -d "$1" ] || return 0
   pf_stop "$1"
-  rm -rf "$1"
+  retire "$1"
 }
 
 # pf_sendmail DIR args...: Postfix's sendmail(1) against the instance.

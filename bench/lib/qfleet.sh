@@ -86,6 +86,7 @@ qf_create() {
   _d=$1
   _owner=$(qf_mail_owner)
   _uid=$(id -u "$_owner") _gid=$(id -g "$_owner")
+  mkdir -p "$_d"; topdir "$_d"
   mkdir -p "$_d/control" "$_d/users" "$_d/home"
   chmod 755 "$_d" "$_d/control" "$_d/users" "$_d/home"
   echo "mx.$BENCH_DOMAIN" > "$_d/control/me"
@@ -93,6 +94,7 @@ qf_create() {
   printf '%s\n%s\n' "$BENCH_DOMAIN" "$BENCH_SINK_DOMAIN" > "$_d/control/rcpthosts"
   [ -n "${BENCH_QF_CONCURRENCYLOCAL:-}" ] && echo "$BENCH_QF_CONCURRENCYLOCAL" > "$_d/control/concurrencylocal"
   [ -n "${BENCH_QF_CONCURRENCYREMOTE:-}" ] && echo "$BENCH_QF_CONCURRENCYREMOTE" > "$_d/control/concurrencyremote"
+  [ -n "${BENCH_QF_QUEUEDWORKERS:-}" ] && echo "$BENCH_QF_QUEUEDWORKERS" > "$_d/control/queuedworkers"
   echo "$BENCH_SINK_DOMAIN:127.0.0.1:$SINK_PORT" > "$_d/control/smtproutes"
   echo ./Maildir/ > "$_d/control/defaultdelivery"
   printf '=%s:%s:%s:%s:%s:::\n.\n' "$BENCH_USER" "$_owner" "$_uid" "$_gid" "$_d/home" > "$_d/users/assign"
@@ -173,7 +175,7 @@ qf_stop() {
 qf_destroy() {
   [ -d "$1" ] || return 0
   qf_stop "$1"
-  rm -rf "$1"
+  retire "$1"
 }
 
 qf_maildir() { echo "$1/home/Maildir"; }

@@ -91,13 +91,13 @@ usable_systems() {
 # measure_dc: one measurement of the disk's durable-commit limit, with the
 # same parallelism (4) and count as the scenario, in the scratch dir.
 measure_dc() {
-  rm -rf "$S/dc"; mkdir "$S/dc"
+  retire "$S/dc"; mkdir "$S/dc"
   sync
   interruptible "$(tool durable-commit)" "$S/dc" 4 "$N" > "$S/dc.out" || { say "durable-commit failed"; return 0; }
   _o=$(cat "$S/dc.out")
   echo "$_o" | awk '{ print $3 }' >> "$S/dc.rates"
   say "durable-commit limit: $(echo "$_o" | awk '{ print $3 }') msgs/s"
-  rm -rf "$S/dc"
+  retire "$S/dc"
 }
 
 # timeout_for count: seconds a round may take before it counts as failed.
