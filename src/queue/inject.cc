@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
+
 #include "sys/fs.h"
+#include "sys/groupsync.h"
 
 namespace qf::queue {
 
@@ -88,6 +91,81 @@ bool Injection::commit() {
   // so a failure above can still take todo/N back without a race).
   ::flock(mess_.get(), LOCK_UN);
   return true;
+}
+
+void Injection::commit_together(std::vector<Injection*> const& v, std::vector<int>* errs) {
+  errs->assign(v.size(), 0);
+  auto fail = [&](size_t i, Stage st, int e) {
+    if ((*errs)[i]) return;
+    v[i]->stage_ = st;
+    v[i]->abort();
+    (*errs)[i] = e ? e : EIO;
+  };
+  // 1. Each message's data, envelope and mess/ entry; every mess/ directory once.
+  struct Sync {
+    int fd;                   // a file, or -1 for a directory
+    std::string const* dir;   // its path
+    std::vector<size_t> who;  // the injections that need it
+    Stage stage;
+    int err = 0;
+  };
+  std::vector<Sync> syncs;
+  std::map<std::string, size_t> dir_index;
+  std::vector<std::string> dirs;
+  dirs.reserve(2 * v.size());
+  auto add_dir = [&](std::string d, size_t i, Stage st) {
+    auto it = dir_index.find(d);
+    if (it != dir_index.end()) {
+      syncs[it->second].who.push_back(i);
+      return;
+    }
+    dirs.push_back(std::move(d));
+    dir_index.emplace(dirs.back(), syncs.size());
+    syncs.push_back({-1, &dirs.back(), {i}, st});
+  };
+  auto run = [&] {
+    run_parallel(syncs.size(), [&](size_t k) {
+      Sync& y = syncs[k];
+      bool ok = y.fd >= 0 ? ::fsync(y.fd) == 0 : fsync_dir(*y.dir);
+      if (!ok) y.err = errno ? errno : EIO;
+      return ok;
+    });
+  };
+  for (size_t i = 0; i < v.size(); i++) {
+    Injection* j = v[i];
+    syncs.push_back({j->mess_.get(), nullptr, {i}, Stage::sync_intd});  // qmail-queue: sync_message
+    syncs.push_back({j->intd_.get(), nullptr, {i}, Stage::sync_intd});
+    add_dir(j->q_.dir_of(Dir::mess, j->id_), i, Stage::sync_mess_dir);
+  }
+  run();
+  for (auto const& y : syncs)
+    if (y.err)
+      for (size_t i : y.who) fail(i, y.stage, y.err);
+  // 2. The todo/ links of those that got through, then every todo/ directory once.
+  syncs.clear();
+  dir_index.clear();
+  dirs.clear();
+  for (size_t i = 0; i < v.size(); i++) {
+    if ((*errs)[i]) continue;
+    Injection* j = v[i];
+    if (::link(j->q_.path(Dir::intd, j->id_).c_str(), j->q_.path(Dir::todo, j->id_).c_str()) < 0) {
+      fail(i, Stage::link_todo, errno);
+      continue;
+    }
+    add_dir(j->q_.dir_of(Dir::todo, j->id_), i, Stage::sync_todo_dir);
+  }
+  run();
+  for (auto const& y : syncs)
+    if (y.err)
+      for (size_t i : y.who) {
+        ::unlink(v[i]->q_.path(Dir::todo, v[i]->id_).c_str());
+        fail(i, y.stage, y.err);
+      }
+  for (size_t i = 0; i < v.size(); i++) {
+    if ((*errs)[i]) continue;
+    v[i]->committed_ = true;
+    ::flock(v[i]->mess_.get(), LOCK_UN);
+  }
 }
 
 void Injection::abort() {

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "queue/layout.h"
 #include "sys/fd.h"
@@ -63,6 +64,15 @@ class Injection {
 
   /// Removes what this injection created (intd, mess); harmless to repeat.
   void abort();
+
+  /// commit() for several injections at once (qmail-queued's turn), in the
+  /// same order of durability for each: the data of mess/N and intd/N and
+  /// the mess/ directory entries, then the todo/ links, then their
+  /// directories. The fsyncs of each step are issued together on helper
+  /// threads (run_parallel) and each directory is synced once. After it,
+  /// each injection is committed() or rolled back with failed_stage() set and
+  /// its errno in (*errs)[i].
+  static void commit_together(std::vector<Injection*> const& v, std::vector<int>* errs);
 
  private:
   Layout q_;

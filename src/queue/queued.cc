@@ -220,11 +220,21 @@ void Worker::commit_ready() {
     dynamic = shm_.get()->h.dynamic.load() != 0;
     compat = shm_.get()->h.compat.load() != 0;
   }
+  // The messages of this turn are made durable together (Injection::commit_together).
+  std::vector<Conn*> go;
+  std::vector<Injection*> injs;
+  for (Conn* c : ready)
+    if (!c->err) {
+      go.push_back(c);
+      injs.push_back(c->inj.get());
+    }
+  std::vector<int> errs;
+  Injection::commit_together(injs, &errs);
+  for (size_t i = 0; i < go.size(); i++)
+    if (errs[i]) go[i]->err = commit_failure_code(*go[i]->inj, errs[i]);
   bool pull = false;
   for (Conn* c : ready) {
     int code = c->err;
-    if (!code && !c->inj->sync_message()) code = code_for(errno, qq::write);
-    if (!code && !c->inj->commit()) code = commit_failure_code(*c->inj, errno);
     if (!code) {
       bool noted = dynamic && multi::notify(base_, number_, c->inj->id());
       if (!noted || compat) pull = true;

@@ -117,13 +117,16 @@ class Helpers {
 
 template <class Step>
 int in_parallel(size_t n, Step step) {
-  if (n == 0) return 0;
-  if (n == 1) return step(0) ? 0 : (errno ? errno : EIO);
-  std::function<bool(size_t)> f(step);
-  return Helpers::get().run(n, f);
+  return run_parallel(n, std::function<bool(size_t)>(step));
 }
 
 }  // namespace
+
+int run_parallel(size_t n, std::function<bool(size_t)> const& step) {
+  if (n == 0) return 0;
+  if (n == 1) return step(0) ? 0 : (errno ? errno : EIO);
+  return Helpers::get().run(n, step);
+}
 
 bool GroupSync::sync() {
   for (auto& f : files_) ::sync_file_range(f.get(), 0, 0, SYNC_FILE_RANGE_WRITE);

@@ -9,6 +9,7 @@
 #ifndef QF_SYS_GROUPSYNC_H
 #define QF_SYS_GROUPSYNC_H
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +17,12 @@
 #include "sys/fd.h"
 
 namespace qf {
+
+/// Runs step(i) for every i in [0, n) on up to 8 threads, the caller's among
+/// them (helpers made at the first call and kept); returns when all are done,
+/// with the errno of the first step that returned false, 0 if none. One step
+/// runs on the caller alone.
+int run_parallel(size_t n, std::function<bool(size_t)> const& step);
 
 class GroupSync {
  public:
