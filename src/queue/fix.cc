@@ -76,10 +76,13 @@ class Fixer {
     ensure_dir(q_.root(), o_.owners.of(kRootOwner), kRootMode, true);
     if (res_.failed) return res_;
     struct stat st;
-    if (!o_.dry_run && ::lstat(q_.dir(Dir::mess).c_str(), &st) < 0 && errno == ENOENT)
-      mark_topdir(q_.root());  // a new queue: before its directories exist
+    bool fresh = !o_.dry_run && ::lstat(q_.dir(Dir::mess).c_str(), &st) < 0 && errno == ENOENT;
+    if (fresh) mark_topdir(q_.root());  // a new queue: before its directories exist
     for (DirSpec const& s : dir_specs()) {
       ensure_dir(q_.dir(s.dir), o_.owners.of(s.owner), s.mode, false);
+      // And each split directory's subdirectories apart from each other, so
+      // that the files of one kind come from split() groups, not one.
+      if (fresh && q_.is_split(s.dir)) mark_topdir(q_.dir(s.dir));
       if (q_.is_split(s.dir))
         for (unsigned i = 0; i < q_.split(); i++)
           ensure_dir(q_.subdir(s.dir, i), o_.owners.of(s.owner), s.mode, false);

@@ -14,7 +14,48 @@
 
 namespace qf::queue {
 
+namespace {
+
+// An unnamed new file (O_TMPFILE) in one of mess/'s split directories, taken
+// in turn: on ext2/3/4 a file's inode comes from its directory's block group,
+// and queue-fix spreads those directories over groups. Without a journal,
+// ext4 skips every inode freed in a group in the last seconds before it
+// reuses one, so the inodes of all messages from one group (pid/'s, or
+// intd/'s) made each creation scan the queue's whole recent churn. -1 where
+// the file system (or kernel) has no O_TMPFILE.
+int open_unnamed(Layout const& q) {
+  static unsigned turn = unsigned(::getpid()) * 2654435761u;
+  std::string dir = q.is_split(Dir::mess) ? q.subdir(Dir::mess, turn++ % q.split()) : q.dir(Dir::mess);
+  return ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+}
+
+// Gives the unnamed file fd the name path (linkat through /proc, which any
+// process may do for its own descriptor).
+int name_unnamed(int fd, std::string const& path) {
+  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  return ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+}
+
+}  // namespace
+
+// The message's inode, unnamed until it is linked as mess/N: nothing to
+// remove after a crash. false: make it the qmail way (pid/ file).
+bool Injection::create_message_unnamed() {
+  Fd fd(open_unnamed(q_));
+  if (!fd.ok()) return false;
+  struct stat st;
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0 || ::fstat(fd.get(), &st) < 0) return false;
+  uint64_t id = uint64_t(st.st_ino);
+  if (name_unnamed(fd.get(), q_.path(Dir::mess, id)) < 0) return false;
+  failed_in_pid_ = false;
+  id_ = id;
+  made_mess_ = true;
+  mess_ = std::move(fd);
+  return true;
+}
+
 bool Injection::create_message(pid_t pid, uint64_t now) {
+  if (create_message_unnamed()) return true;
   // qmail's private name: pid, time and a sequence number, nine tries.
   std::string pidfn;
   Fd fd;
@@ -59,6 +100,15 @@ bool Injection::sync_message() { return ::fsync(mess_.get()) == 0; }
 
 bool Injection::create_envelope() {
   std::string fn = q_.path(Dir::intd, id_);
+  // Unnamed first as well (its inode from a mess/ group, not intd/'s), then
+  // linked as intd/N; an intd/N already there fails as O_EXCL would.
+  Fd fd(open_unnamed(q_));
+  if (fd.ok() && name_unnamed(fd.get(), fn) == 0) {
+    intd_ = std::move(fd);
+    made_intd_ = true;
+    return true;
+  }
+  if (fd.ok() && errno == EEXIST) return false;
   intd_.reset(::open(fn.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!intd_.ok()) return false;
   made_intd_ = true;

@@ -75,6 +75,8 @@ class Injection {
   static void commit_together(std::vector<Injection*> const& v, std::vector<int>* errs);
 
  private:
+  bool create_message_unnamed();
+
   Layout q_;
   uint64_t id_ = 0;
   Fd mess_;

@@ -54,7 +54,7 @@ struct Conn {
   EnvelopeParser parser;
   std::string env;        // u, p, then the records as read
   std::unique_ptr<Injection> inj;
-  Fd drain;               // shared lock on lock/drain while a message is in hand
+  bool drain = false;     // counted in the worker's shared lock on lock/drain
   bool started = false;
   int err = 0;            // a code to answer once the message's bytes are consumed
   bool ready = false;     // complete, waiting for the batch commit
@@ -92,6 +92,8 @@ class Worker {
   std::string base_;
   unsigned number_ = 0;
   bool stop_ = false;
+  Fd drain_fd_;               // lock/drain, opened once
+  size_t drain_holders_ = 0;  // messages in hand under its shared lock
 };
 
 void Worker::accept_some() {
@@ -121,14 +123,17 @@ void Worker::start_message(Conn& c) {
   put_record(&c.env, 'u', fmt_u64(c.uid));
   put_record(&c.env, 'p', fmt_u64(uint64_t(c.pid)));
   // A queue being drained takes no new message: the client picks another.
-  Fd d(::open(q_.lock("drain").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (d.ok()) {
-    if (::flock(d.get(), LOCK_SH | LOCK_NB) < 0) {
+  // The worker holds one shared lock on lock/drain while any of its messages
+  // is in hand (a drainer waits for all of them), taken when the first starts.
+  if (drain_holders_ == 0) {
+    if (!drain_fd_.ok()) drain_fd_.reset(::open(q_.lock("drain").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (drain_fd_.ok() && ::flock(drain_fd_.get(), LOCK_SH | LOCK_NB) < 0) {
       c.err = qq::queuedir;
       return;
     }
-    c.drain = std::move(d);
   }
+  drain_holders_++;
+  c.drain = true;
   time_t now = ::time(nullptr);
   c.inj = std::make_unique<Injection>(q_);
   if (!c.inj->create_message(c.pid, uint64_t(now))) {
@@ -149,7 +154,8 @@ void Worker::reset(Conn& c) {
   c.parser = EnvelopeParser();
   c.env.clear();
   c.inj.reset();  // aborts an uncommitted injection: nothing left behind
-  c.drain.reset();
+  if (c.drain && --drain_holders_ == 0 && drain_fd_.ok()) ::flock(drain_fd_.get(), LOCK_UN);
+  c.drain = false;
   c.started = false;
   c.err = 0;
   c.ready = false;
@@ -212,8 +218,6 @@ void Worker::commit_ready() {
       c->err = code_for(errno, qq::write);
       continue;
     }
-    ::sync_file_range(c->inj->mess_fd(), 0, 0, SYNC_FILE_RANGE_WRITE);
-    ::sync_file_range(c->inj->intd_fd(), 0, 0, SYNC_FILE_RANGE_WRITE);
   }
   bool dynamic = false, compat = false;
   if (shm_.get()) {
@@ -264,6 +268,7 @@ int Worker::run() {
       bool dead = !c.out.flush();
       if (!dead && now - c.last > (c.started ? kIdleMessage : kIdleNew)) dead = true;
       if (dead) {
+        reset(c);  // an unfinished message goes, and its share of the drain lock
         conns_.erase(conns_.begin() + long(i));
         continue;
       }
