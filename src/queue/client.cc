@@ -42,6 +42,19 @@ struct IgnorePipe {
   ~IgnorePipe() { ::sigaction(SIGPIPE, &old, nullptr); }
 };
 
+// write_all for the socket to qmail-queued, with MSG_NOSIGNAL: a vanished
+// peer is EPIPE without touching the caller's SIGPIPE disposition.
+bool send_all(int fd, char const* p, size_t n) {
+  while (n) {
+    ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= size_t(w);
+  }
+  return true;
+}
+
 }  // namespace
 
 QueueClient::~QueueClient() {
@@ -142,8 +155,8 @@ void QueueClient::resolve() {
 
 void QueueClient::send(std::string_view s) {
   if (write_failed_ || s.empty()) return;
-  IgnorePipe guard;
   if (mode_ == Mode::exec) {
+    IgnorePipe guard;
     if (!write_all(msg_.get(), s)) write_failed_ = true;
     return;
   }
@@ -157,8 +170,12 @@ void QueueClient::send(std::string_view s) {
     wire::put_chunk_header(&hdr, n);
     // Header and chunk in one system call (the whole chunk, mostly).
     struct iovec v[2] = {{hdr.data(), hdr.size()}, {const_cast<char*>(s.data()), n}};
+    struct msghdr m;
+    std::memset(&m, 0, sizeof m);
+    m.msg_iov = v;
+    m.msg_iovlen = 2;
     ssize_t w;
-    do w = ::writev(sock_.get(), v, 2);
+    do w = ::sendmsg(sock_.get(), &m, MSG_NOSIGNAL);
     while (w < 0 && errno == EINTR);
     if (w < 0) {
       write_failed_ = true;
@@ -167,10 +184,10 @@ void QueueClient::send(std::string_view s) {
     size_t done = size_t(w);
     bool ok = true;
     if (done < hdr.size()) {
-      ok = write_all(sock_.get(), hdr.data() + done, hdr.size() - done) && write_all(sock_.get(), s.data(), n);
+      ok = send_all(sock_.get(), hdr.data() + done, hdr.size() - done) && send_all(sock_.get(), s.data(), n);
     } else if (done - hdr.size() < n) {
       size_t sent = done - hdr.size();
-      ok = write_all(sock_.get(), s.data() + sent, n - sent);
+      ok = send_all(sock_.get(), s.data() + sent, n - sent);
     }
     if (!ok) {
       write_failed_ = true;
@@ -243,11 +260,10 @@ int QueueClient::close_socket(std::string const& env) {
   Fd s = std::move(sock_);
   if (source_failed_) return qq::read;  // closing without the end: qmail-queued drops it
   if (!write_failed_) {
-    IgnorePipe guard;
     std::string end;
     wire::put_chunk_header(&end, 0);
     end += env;
-    if (!write_all(s.get(), end)) write_failed_ = true;
+    if (!send_all(s.get(), end.data(), end.size())) write_failed_ = true;
   }
   // The answer, even after a write error: qmail-queued may have refused early.
   ::shutdown(s.get(), SHUT_WR);

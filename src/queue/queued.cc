@@ -112,7 +112,9 @@ void Worker::accept_some() {
     c->uid = cr.uid;
     c->pid = cr.pid;
     c->last = ::time(nullptr);
+    // Greeted now, not after this turn's commits: the client waits for it.
     c->out.put(std::string(1, wire::kGreeting));
+    c->out.flush();
     conns_.push_back(std::move(c));
   }
 }

@@ -75,7 +75,8 @@ struct Note {
 };
 
 void note(int fd, bool busy) {
-  Note n = {::getpid(), busy ? 1 : 0};
+  static pid_t const self = ::getpid();  // a worker's: each is forked before its first note
+  Note n = {self, busy ? 1 : 0};
   (void)!::write(fd, &n, sizeof n);
 }
 
