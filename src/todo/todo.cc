@@ -37,8 +37,9 @@ bool slurp(std::string const& path, std::string* out) {
   return read_file(path.c_str(), out, size_t(1) << 32);
 }
 
+// Creates path with data, or replaces what a crash left there (O_TRUNC).
 bool create_with(std::string const& path, std::string const& data, Fd* out) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.ok()) return false;
   if (!write_all(fd.get(), data)) {
     int e = errno;
@@ -182,9 +183,12 @@ bool TodoProc::preprocess(uint64_t id, GroupSync* gs, Done* done) {
     quarantine(id, !whole ? "truncated record" : "bad or missing record");
     return false;
   }
-  // A crash may have left a partial pre-processing: start over.
-  for (Dir d : {Dir::info, Dir::local, Dir::remote}) {
-    std::string fn = q_.path(d, id);
+  // A crash may have left a partial pre-processing: start over. The files
+  // made below replace theirs (O_TRUNC); a channel file this message does
+  // not get goes.
+  for (int c = 0; c < 2; c++) {
+    if (!chan[c].empty()) continue;
+    std::string fn = q_.path(c == 0 ? Dir::local : Dir::remote, id);
     if (::unlink(fn.c_str()) < 0 && errno != ENOENT) {
       log("warning: unable to unlink " + fn + ", will try again later");
       return false;
