@@ -85,12 +85,17 @@ CONFSPLIT=5 "$BIN/qmail-queue" < "$T/msg" 1< "$T/env"; expect_eq "wrong CONFSPLI
 BIGTODO=1 "$BIN/qmail-queue" < "$T/msg" 1< "$T/env"; expect_eq "wrong BIGTODO" $? 62; unchanged "wrong BIGTODO"
 ok "queue trouble -> 61 62 64 65 66; a split that disagrees with the queue -> 62"
 
-# Unwritable queue: pid/ not writable for the caller -> 63.
+# Unwritable queue: neither mess/'s subdirectories (where the message's
+# unnamed inode is made) nor pid/ (qmail's way, the fallback) writable for
+# the caller -> 63.
 if is_root; then
   setpriv --reuid=65534 --regid=65534 --clear-groups env QUEUEDIR="$Q" CONFSPLIT=7 \
     "$BIN/qmail-queue" < "$T/msg" 1< "$T/env"; rc=$?
 else
-  chmod 500 "$Q/pid"; "$BIN/qmail-queue" < "$T/msg" 1< "$T/env"; rc=$?; chmod 700 "$Q/pid"
+  modes=$(stat -c '%a %n' "$Q/pid" "$Q"/mess/*)
+  chmod 500 "$Q/pid" "$Q"/mess/*
+  "$BIN/qmail-queue" < "$T/msg" 1< "$T/env"; rc=$?
+  echo "$modes" | while read -r m p; do chmod "$m" "$p"; done
 fi
 expect_eq "unwritable queue" $rc 63; unchanged "unwritable queue"
 ok "unwritable queue -> 63"
