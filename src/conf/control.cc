@@ -83,4 +83,38 @@ bool control_exists(std::string_view name) {
   return ::lstat(control_path(name).c_str(), &st) == 0;
 }
 
+bool ControlStamps::take(char const* const* names, size_t n) {
+  v_.clear();
+  valid_ = false;
+  for (size_t i = 0; i < n; i++) {
+    Stamp t;
+    struct stat st;
+    if (::stat(control_path(names[i]).c_str(), &st) == 0) {
+      t.present = true;
+      t.dev = st.st_dev;
+      t.ino = st.st_ino;
+      t.size = st.st_size;
+      t.mtime = st.st_mtim;
+      t.ctime = st.st_ctim;
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+      return false;
+    }
+    v_.push_back(t);
+  }
+  valid_ = true;
+  return true;
+}
+
+bool ControlStamps::operator==(ControlStamps const& o) const {
+  if (!valid_ || !o.valid_ || v_.size() != o.v_.size()) return false;
+  for (size_t i = 0; i < v_.size(); i++) {
+    Stamp const &a = v_[i], &b = o.v_[i];
+    if (a.present != b.present || a.dev != b.dev || a.ino != b.ino || a.size != b.size ||
+        a.mtime.tv_sec != b.mtime.tv_sec || a.mtime.tv_nsec != b.mtime.tv_nsec ||
+        a.ctime.tv_sec != b.ctime.tv_sec || a.ctime.tv_nsec != b.ctime.tv_nsec)
+      return false;
+  }
+  return true;
+}
+
 }  // namespace qf::conf

@@ -5,6 +5,9 @@
 #ifndef QF_CONF_CONTROL_H
 #define QF_CONF_CONTROL_H
 
+#include <sys/types.h>
+#include <time.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -27,6 +30,30 @@ bool control_exists(std::string_view name);
 
 /// Full path of control/name.
 std::string control_path(std::string_view name);
+
+/// What stat said of some control files, to tell whether any changed since
+/// they were read (a daemon that keeps its controls between uses): for each,
+/// whether it exists, and its device, inode, size, mtime and ctime.
+class ControlStamps {
+ public:
+  /// Stats control/name for each of the n names, following symbolic links.
+  /// False when one cannot be stat'ed for another reason than its absence:
+  /// then the stamps match nothing.
+  bool take(char const* const* names, size_t n);
+  bool operator==(ControlStamps const& o) const;
+  bool operator!=(ControlStamps const& o) const { return !(*this == o); }
+
+ private:
+  struct Stamp {
+    bool present = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    struct timespec mtime = {0, 0}, ctime = {0, 0};
+  };
+  bool valid_ = false;
+  std::vector<Stamp> v_;
+};
 
 /// Trims blanks, tabs and a trailing CR from both ends of s.
 std::string_view trim(std::string_view s);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <iterator>
 
 #include "conf/control.h"
 #include "sys/fs.h"
@@ -49,34 +50,14 @@ bool Config::load() {
   return true;
 }
 
-bool ConfigCache::Stamp::operator==(Stamp const& o) const {
-  return present == o.present && ino == o.ino && size == o.size &&
-         mtime.tv_sec == o.mtime.tv_sec && mtime.tv_nsec == o.mtime.tv_nsec;
-}
-
-std::vector<ConfigCache::Stamp> ConfigCache::stamps() const {
-  std::vector<Stamp> v;
-  for (char const* f : kFiles) {
-    Stamp s;
-    struct stat st;
-    if (::stat(conf::control_path(f).c_str(), &st) == 0) {
-      s.present = true;
-      s.ino = st.st_ino;
-      s.size = st.st_size;
-      s.mtime = st.st_mtim;
-    }
-    v.push_back(s);
-  }
-  return v;
-}
-
 bool ConfigCache::refresh() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   int64_t ms = int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
   if (loaded_ && ms - checked_ms_ < 1000) return true;  // look at most once a second
   checked_ms_ = ms;
-  std::vector<Stamp> now = stamps();
+  conf::ControlStamps now;
+  now.take(kFiles, std::size(kFiles));  // a file that cannot be stat'ed matches nothing: reload
   if (loaded_ && now == seen_) return true;
   Config c;
   if (!c.load()) return false;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "conf/control.h"
 #include "proto/spawn.h"
 #include "remote/route.h"
 #include "remote/smtp.h"
@@ -47,16 +48,8 @@ class ConfigCache {
   unsigned generation() const { return gen_; }
 
  private:
-  struct Stamp {
-    bool present = false;
-    ino_t ino = 0;
-    off_t size = 0;
-    struct timespec mtime = {0, 0};
-    bool operator==(Stamp const& o) const;
-  };
-  std::vector<Stamp> stamps() const;
   Config cfg_;
-  std::vector<Stamp> seen_;
+  conf::ControlStamps seen_;
   unsigned gen_ = 0;
   bool loaded_ = false;
   int64_t checked_ms_ = 0;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <iterator>
 #include <optional>
 
 #include "conf/control.h"
@@ -150,46 +151,17 @@ bool load_config(Config* cfg) {
   return true;
 }
 
-// False when a file cannot be stat'ed for another reason than its absence:
-// then nothing is kept, and load_controls reports the trouble.
-bool ControlCache::stamp_all(std::vector<Stamp>* out) const {
-  out->clear();
-  for (char const* name : kControls) {
-    Stamp t;
-    struct stat st;
-    if (::stat(conf::control_path(name).c_str(), &st) == 0) {
-      t.present = true;
-      t.dev = st.st_dev;
-      t.ino = st.st_ino;
-      t.size = st.st_size;
-      t.mtime = st.st_mtim;
-      t.ctime = st.st_ctim;
-    } else if (errno != ENOENT && errno != ENOTDIR) {
-      return false;
-    }
-    out->push_back(t);
-  }
-  return true;
-}
-
 bool ControlCache::load(Config* cfg) {
-  std::vector<Stamp> now;
-  bool stamped = stamp_all(&now);
-  bool same = stamped && valid_ && now.size() == stamps_.size();
-  for (size_t i = 0; same && i < now.size(); i++) {
-    Stamp const &a = now[i], &b = stamps_[i];
-    same = a.present == b.present && a.dev == b.dev && a.ino == b.ino && a.size == b.size &&
-           a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec &&
-           a.ctime.tv_sec == b.ctime.tv_sec && a.ctime.tv_nsec == b.ctime.tv_nsec;
-  }
-  if (!same) {
+  // Stamps that could not all be taken match nothing, so the files are read.
+  conf::ControlStamps now;
+  now.take(kControls, std::size(kControls));
+  if (now != stamps_) {
     // Stamped before reading: a change during the read shows at the next session.
-    valid_ = false;
+    stamps_ = conf::ControlStamps();
     Config fresh;
     if (!load_controls(&fresh)) return false;
     base_ = std::move(fresh);
     stamps_ = std::move(now);
-    valid_ = stamped;
   }
   *cfg = base_;
   load_env(cfg);

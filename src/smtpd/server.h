@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "conf/control.h"
 #include "queue/client.h"
 #include "smtpd/session.h"
 
@@ -37,17 +38,7 @@ class ControlCache {
   bool load(Config* cfg);
 
  private:
-  struct Stamp {
-    bool present = false;
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = 0;
-    struct timespec mtime = {0, 0}, ctime = {0, 0};
-  };
-  bool stamp_all(std::vector<Stamp>* out) const;
-
-  bool valid_ = false;
-  std::vector<Stamp> stamps_;
+  conf::ControlStamps stamps_;  // of base_; matches nothing before the first read
   Config base_;
 };
 

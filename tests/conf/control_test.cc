@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "../testutil.h"
 
@@ -39,5 +40,31 @@ TEST_CASE("control: defaults, trimming, numbers and lists", "[control]") {
   CHECK(v == std::vector<std::string>{"example.org", "localhost"});
   CHECK(control_exists("locals"));
   CHECK_FALSE(control_exists("nothere"));
+  unsetenv("CONTROLDIR");
+}
+
+// The stamps a daemon compares to know whether its kept controls are stale.
+TEST_CASE("control: ControlStamps match until a file changes, appears or goes", "[control]") {
+  qf::test::TempDir t;
+  setenv("CONTROLDIR", t.path().c_str(), 1);
+  char const* const names[] = {"me", "rcpthosts"};
+  REQUIRE(qf::test::write_text(t / "me", "a.example\n"));
+  ControlStamps a, b, none;
+  REQUIRE(a.take(names, 2));
+  REQUIRE(b.take(names, 2));
+  CHECK(a == b);
+  CHECK(a != none);  // stamps never taken match nothing
+  REQUIRE(qf::test::write_text(t / "me", "b.example\n"));  // same size, new times
+  REQUIRE(b.take(names, 2));
+  CHECK(a != b);
+  REQUIRE(a.take(names, 2));
+  REQUIRE(qf::test::write_text(t / "rcpthosts", "example.org\n"));
+  REQUIRE(b.take(names, 2));
+  CHECK(a != b);
+  REQUIRE(a.take(names, 2));
+  CHECK(a == b);
+  REQUIRE(::unlink((t / "rcpthosts").c_str()) == 0);
+  REQUIRE(b.take(names, 2));
+  CHECK(a != b);
   unsetenv("CONTROLDIR");
 }
