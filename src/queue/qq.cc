@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <unordered_map>
 
 #include "conf/paths.h"
 #include "conf/users.h"
@@ -139,21 +140,45 @@ int copy_envelope(Injection& inj, int envfd, uid_t uid, pid_t pid) {
   }
 }
 
-}  // namespace
+constexpr size_t kKnownUids = 256;
 
-std::string received_line(pid_t pid, uid_t uid, time_t now) {
-  std::string how;
-  conf::Account a;
-  if (conf::find_uid(uid, &a) && a.name == conf::user_name(conf::User::alias))
-    how = "by alias";
-  else if (a.uid == uid && a.name == conf::user_name(conf::User::qmaild))
-    how = "from network";
-  else if (a.uid == uid && a.name == conf::user_name(conf::User::qmails))
-    how = "for bounce";
-  else
-    how = "by uid " + fmt_u64(uid);
+std::string line_for(pid_t pid, std::string const& how, time_t now) {
   return "Received: (qmail " + fmt_u64(uint64_t(pid)) + " invoked " + how + "); " + date822(now) +
          "\n";
+}
+
+}  // namespace
+
+std::string invoked_how(uid_t uid, bool* settled) {
+  conf::Account a;
+  bool found = conf::find_uid(uid, &a);
+  // getpwuid(3): no such uid is 0, ENOENT, ESRCH, EBADF or EPERM; anything
+  // else (EIO, EMFILE, ENOMEM, ...) may be gone at the next try.
+  int e = errno;
+  if (settled) *settled = found || e == 0 || e == ENOENT || e == ESRCH || e == EBADF || e == EPERM;
+  if (found && a.uid == uid) {
+    if (a.name == conf::user_name(conf::User::alias)) return "by alias";
+    if (a.name == conf::user_name(conf::User::qmaild)) return "from network";
+    if (a.name == conf::user_name(conf::User::qmails)) return "for bounce";
+  }
+  return "by uid " + fmt_u64(uid);
+}
+
+std::string received_line(pid_t pid, uid_t uid, time_t now) {
+  // qmail compiles these uids in; qmail-queued, which asks for every message,
+  // looks each caller's uid up once (an NSS lookup reads /etc/passwd) and keeps
+  // the answer. A lookup that failed for a reason other than "no such uid" is
+  // not kept.
+  static std::unordered_map<uid_t, std::string> known;
+  auto it = known.find(uid);
+  if (it == known.end()) {
+    bool settled;
+    std::string how = invoked_how(uid, &settled);
+    if (!settled) return line_for(pid, how, now);
+    if (known.size() >= kKnownUids) known.clear();
+    it = known.emplace(uid, std::move(how)).first;
+  }
+  return line_for(pid, it->second, now);
 }
 
 int qmail_queue(int msgfd, int envfd) {

@@ -28,7 +28,14 @@ int qmail_queue(int msgfd, int envfd);
 /// The Received: line qmail-queue puts first in every message, with its newline:
 /// "Received: (qmail PID invoked HOW); DATE\n", HOW being "by alias", "from
 /// network", "for bounce" or "by uid UID" according to the caller's uid.
+/// The answer for each uid is kept for the life of the process (qmail-queued
+/// asks for every message).
 std::string received_line(pid_t pid, uid_t uid, time_t now);
+
+/// HOW of the Received: line for uid, from the account database (uncached);
+/// *settled (if given) is false when the lookup failed for a reason that may
+/// pass (not "no such uid").
+std::string invoked_how(uid_t uid, bool* settled = nullptr);
 
 }  // namespace qf::queue
 

@@ -1,7 +1,11 @@
 // ISC license.
 #include "queue/qq.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+
+#include <string>
 
 #include "queue/select.h"
 #include "sys/exitcodes.h"
@@ -9,6 +13,27 @@
 TEST_CASE("qmail-queue: the Received line", "[qq]") {
   std::string r = qf::queue::received_line(4242, 123456, 1795443786);
   CHECK(r == "Received: (qmail 4242 invoked by uid 123456); 23 Nov 2026 14:23:06 -0000\n");
+}
+
+TEST_CASE("qmail-queue: the Received line's caller, looked up once per uid", "[qq]") {
+  // An unknown uid is settled (no such account), and asked twice gives the same line.
+  bool settled = false;
+  CHECK(qf::queue::invoked_how(123457, &settled) == "by uid 123457");
+  CHECK(settled);
+  for (int i = 0; i < 2; i++)
+    CHECK(qf::queue::received_line(7, 123457, 1795443786) ==
+          "Received: (qmail 7 invoked by uid 123457); 23 Nov 2026 14:23:06 -0000\n");
+  // Kept answers agree with fresh lookups, whatever accounts this machine has.
+  for (uid_t u : {uid_t(0), uid_t(65534), ::getuid()}) {
+    std::string fresh = qf::queue::invoked_how(u);
+    for (int i = 0; i < 2; i++)
+      CHECK(qf::queue::received_line(9, u, 1795443786) ==
+            "Received: (qmail 9 invoked " + fresh + "); 23 Nov 2026 14:23:06 -0000\n");
+  }
+  // More uids than are kept: the table starts again and still answers.
+  for (uid_t u = 200000; u < 200300; u++)
+    REQUIRE(qf::queue::received_line(1, u, 0).find("invoked by uid " + std::to_string(u) + ")") !=
+            std::string::npos);
 }
 
 TEST_CASE("qmail-queue: exit code classes", "[qq]") {

@@ -2,8 +2,8 @@
 # UBSan (tests/fuzz/README). Builds the targets (make fuzz-build, clang), then
 # tests/fuzz/run replays each target's seed corpus and regressions
 # (tests/fuzz/corpus/NAME, tests/fuzz/regressions/NAME) and fuzzes it for
-# FUZZ_SECONDS_CHECK seconds (10), two targets at a time: 14 targets, 7 rounds,
-# about 2.5 minutes on 2 cores with the clang build (80 s of it). Fails naming
+# FUZZ_SECONDS_CHECK seconds (6), two targets at a time: 14 targets, 7 rounds,
+# about 2 minutes on 2 cores with the clang build (80 s of it). Fails naming
 # each target that crashed or broke an invariant; its input stays in
 # obj/tests/logs/fuzz/NAME/.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -23,9 +23,9 @@ echo "built $n fuzz targets in $(( $(date +%s) - start ))s"
 
 out=$TOP/obj/tests/logs/fuzz
 rm -rf "$out"
-tests/fuzz/run -t "${FUZZ_SECONDS_CHECK:-10}" -c "$T/corpus" -o "$out" > "$T/run.log" 2>&1
+tests/fuzz/run -t "${FUZZ_SECONDS_CHECK:-6}" -c "$T/corpus" -o "$out" > "$T/run.log" 2>&1
 rc=$?
 cat "$T/run.log"
 [ "$(grep -c '^ok ' "$T/run.log")" = "$n" ] && [ $rc = 0 ] ||
   fail "fuzz targets failed: $(sed -n 's/^FAIL \([^:]*\):.*/\1/p' "$T/run.log" | tr '\n' ' ')(inputs and logs in $out)"
-ok "$n fuzz targets: corpus and regressions replayed, ${FUZZ_SECONDS_CHECK:-10}s each without a crash ($(( $(date +%s) - start ))s in all)"
+ok "$n fuzz targets: corpus and regressions replayed, ${FUZZ_SECONDS_CHECK:-6}s each without a crash ($(( $(date +%s) - start ))s in all)"
