@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -141,15 +142,33 @@ void on_term(int) { g_term = 1; }
   sigdelset(&open, SIGTERM);
   unsigned served = 0;
   ControlCache controls;
+  // The idle workers wait in epoll with EPOLLEXCLUSIVE: a client wakes one
+  // of them, not all (with poll every idle worker woke and all but one got
+  // EAGAIN from accept). Where epoll refuses, poll as before.
+  Fd ep(::epoll_create1(EPOLL_CLOEXEC));
+  if (ep.ok()) {
+    struct epoll_event ev;
+    std::memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.fd = ls;
+    if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, ls, &ev) < 0) ep.reset();
+  }
+  int idle_ms = o.max_idle > 2000000 ? 2000000000 : int(o.max_idle) * 1000;
   for (;;) {
     if (g_term) _exit(ex::ok);
-    struct pollfd p = {ls, POLLIN, 0};
-    struct timespec idle = {time_t(o.max_idle), 0};
-    int n = ::ppoll(&p, 1, &idle, &open);
+    int n;
+    if (ep.ok()) {
+      struct epoll_event ev;
+      n = ::epoll_pwait(ep.get(), &ev, 1, idle_ms, &open);
+    } else {
+      struct pollfd p = {ls, POLLIN, 0};
+      struct timespec idle = {time_t(o.max_idle), 0};
+      n = ::ppoll(&p, 1, &idle, &open);
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) _exit(ex::ok);  // no client for max_idle seconds
     if (n < 0) _exit(ex::temp);
-    // Every idle worker wakes; one gets the client, the others EAGAIN.
+    // Another worker may still have been quicker: EAGAIN, and wait again.
     struct sockaddr_storage remote;
     socklen_t rl = sizeof remote;
     std::memset(&remote, 0, sizeof remote);

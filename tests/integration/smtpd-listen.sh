@@ -1,7 +1,8 @@
 # qmail-smtpd -L, its own listener: tcpserver's variables reach the session,
 # a worker serves one session after another (the same pid, no fork per
 # connection), a worker leaves after -m sessions and after -i idle seconds,
-# never more than -c workers however many clients wait, TERM lets a session
+# never more than -c workers however many clients wait, a client wakes one
+# idle worker rather than all, TERM lets a session
 # in progress finish its message, and bad options or a taken port give the
 # documented exit codes.
 . "$(dirname "$0")/lib.sh"
@@ -71,6 +72,19 @@ expect_eq "clients greeted while 4 workers are busy" "$greeted" 4
 wait $holders
 expect_eq "every client greeted in the end" "$(cat "$T"/hold.* | grep -c '^220')" 5
 ok "-c 4: 4 workers for 5 clients, the 5th served when one is free"
+
+# 2b. A client wakes one idle worker, not all of them (EPOLLEXCLUSIVE): of the
+#     4 idle workers, those that ran at all in 2 sessions are at most 2. With
+#     every idle worker woken per client (poll), all 4 would have run.
+switches() { for w in $(workers); do echo "$w $(sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' /proc/$w/status)"; done; }
+expect_eq "idle workers before the 2 sessions" "$(nworkers)" 4
+switches > "$T/sw.before"
+for i in 7 8; do session $i > "$T/out"; tail -n 2 "$T/out" | head -n 1 | grep -q '^250 ok' || fail "session $i: $(cat "$T/out")"; done
+switches > "$T/sw.after"
+woke=$(join "$T/sw.before" "$T/sw.after" | awk '$2 != $3' | wc -l)
+[ "$woke" -ge 1 ] && [ "$woke" -le 2 ] ||
+  fail "2 clients woke $woke of 4 idle workers (before: $(tr '\n' ' ' < "$T/sw.before"); after: $(tr '\n' ' ' < "$T/sw.after"))"
+ok "2 clients woke $woke of 4 idle workers"
 stop_listener
 
 # 3. -m 2: a worker leaves after its second session; -i 1: an idle worker
@@ -85,7 +99,7 @@ session 3 > /dev/null
 w3=$(workers)
 [ -n "$w3" ] && [ "$w3" != "$w1" ] || fail "session 3 not served by a new worker ($w1 → $w3)"
 wait_for 10 sh -c "[ -z \"\$(pgrep -P $lpid)\" ]" || fail "idle worker $w3 outlived -i 1"
-expect_eq "messages with -m 2" $(messages) 9
+expect_eq "messages with -m 2" $(messages) 11
 session 4 > "$T/out"
 tail -n 2 "$T/out" | head -n 1 | grep -q '^250 ok' || fail "after the workers left: $(cat "$T/out")"
 ok "-m 2 retires a worker after two sessions, -i 1 an idle one; a new client still gets a worker"
