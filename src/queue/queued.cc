@@ -83,6 +83,7 @@ class Worker {
   void finish_message(Conn& c);
   void answer(Conn& c, int code);
   void commit_ready();
+  void tell_scheduler();
   void reset(Conn& c);
 
   Layout q_;
@@ -94,6 +95,9 @@ class Worker {
   bool stop_ = false;
   Fd drain_fd_;               // lock/drain, opened once
   size_t drain_holders_ = 0;  // messages in hand under its shared lock
+  // Committed this turn, for the scheduler once the answers are out.
+  std::vector<uint64_t> committed_;
+  bool pull_ = false;
 };
 
 void Worker::accept_some() {
@@ -238,16 +242,25 @@ void Worker::commit_ready() {
   Injection::commit_together(injs, &errs);
   for (size_t i = 0; i < go.size(); i++)
     if (errs[i]) go[i]->err = commit_failure_code(*go[i]->inj, errs[i]);
-  bool pull = false;
   for (Conn* c : ready) {
     int code = c->err;
     if (!code) {
-      bool noted = dynamic && multi::notify(base_, number_, c->inj->id());
-      if (!noted || compat) pull = true;
+      if (dynamic) committed_.push_back(c->inj->id());
+      if (!dynamic || compat) pull_ = true;
     }
     answer(*c, code);
   }
-  if (pull) pull_trigger(q_);
+}
+
+// After the answers of a turn are written: the clients are not kept waiting
+// while the trigger wakes todo-proc (which may take the CPU from this worker).
+// A message is durable before its answer, so the order changes nothing for it.
+void Worker::tell_scheduler() {
+  for (uint64_t id : committed_)
+    if (!multi::notify(base_, number_, id)) pull_ = true;
+  committed_.clear();
+  if (pull_) pull_trigger(q_);
+  pull_ = false;
 }
 
 int Worker::run() {
@@ -276,6 +289,7 @@ int Worker::run() {
       }
       i++;
     }
+    tell_scheduler();
     bool idle = true;
     for (auto& c : conns_) idle &= !c->started && !c->ready && !c->out.pending();
     if (stop_ && idle) return ex::ok;

@@ -3,10 +3,18 @@
 
 #include <catch2/catch.hpp>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
 
 #include "../testutil.h"
 
@@ -72,4 +80,77 @@ TEST_CASE("groupsync: a forked child syncs with helpers of its own", "[groupsync
   REQUIRE(::waitpid(p, &st, 0) == p);
   CHECK(WIFEXITED(st));
   CHECK(WEXITSTATUS(st) == 0);
+}
+
+namespace {
+
+// Voluntary context switches of every thread of this process but the main
+// one: each helper that wakes and goes back to sleep adds at least one.
+long helper_switches() {
+  long sum = 0;
+  std::string self = std::to_string(::getpid());
+  DIR* d = ::opendir("/proc/self/task");
+  if (!d) return -1;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string tid = e->d_name;
+    if (tid == "." || tid == ".." || tid == self) continue;
+    std::ifstream in("/proc/self/task/" + tid + "/status");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string st = ss.str();
+    auto at = st.find("\nvoluntary_ctxt_switches:");
+    if (at != std::string::npos) sum += std::stol(st.substr(at + 25));
+  }
+  ::closedir(d);
+  return sum;
+}
+
+}  // namespace
+
+// Every seat of a batch is taken: n steps that each wait for all n to have
+// started finish only if n threads run them at once. A batch that woke too
+// few helpers would leave a step to run after the others and time out here.
+TEST_CASE("groupsync: every step of a batch runs at once", "[groupsync]") {
+  for (int round = 0; round < 200; round++) {
+    size_t n = 2 + size_t(round % 7);  // 2..8: up to the caller and 7 helpers
+    std::mutex m;
+    std::condition_variable cv;
+    size_t arrived = 0, ran = 0;
+    bool all = true;
+    int err = run_parallel(n, [&](size_t) {
+      std::unique_lock<std::mutex> lk(m);
+      arrived++;
+      ran++;
+      cv.notify_all();
+      if (!cv.wait_for(lk, std::chrono::seconds(5), [&] { return arrived >= n; })) all = false;
+      return true;
+    });
+    REQUIRE(err == 0);
+    REQUIRE(ran == n);
+    REQUIRE(all);
+  }
+}
+
+// A batch wakes as many helpers as it has seats for, not all of them: after a
+// batch of eight made seven helpers, each batch of two wakes one of them.
+TEST_CASE("groupsync: a small batch wakes one helper, not all", "[groupsync]") {
+  REQUIRE(run_parallel(8, [](size_t) {
+    ::usleep(20000);  // long enough that each of the 8 steps needs its own thread
+    return true;
+  }) == 0);
+  ::usleep(50000);  // every helper asleep again
+  long before = helper_switches();
+  std::atomic<int> done{0};
+  for (int i = 0; i < 20; i++) {
+    REQUIRE(run_parallel(2, [&](size_t) {
+      done++;
+      return true;
+    }) == 0);
+    ::usleep(2000);
+  }
+  long woke = helper_switches() - before;
+  CHECK(done.load() == 40);
+  INFO("helper context switches over 20 batches of 2: " << woke);
+  // Woken all at once, seven helpers would switch at least 7 times a batch (140).
+  CHECK(woke < 80);
 }
