@@ -32,25 +32,20 @@ constexpr size_t kSyncThreads = 8;
 class Helpers {
  public:
   // Leaked on purpose: helpers wait on it until the process exits.
-  // A child of fork has none of its parent's helpers, and its copy of their
-  // mutex and condition variables still counts them as waiters (a notify_one
-  // could go to a thread that is not there): it makes a set of its own.
-  // (todo-proc and qmail-queued, the users, never fork.)
   static Helpers& get() {
-    static std::mutex m;
-    static Helpers* h = nullptr;
-    static pid_t owner = 0;
-    std::lock_guard<std::mutex> lk(m);
-    pid_t self = ::getpid();
-    if (!h || owner != self) {
-      h = new Helpers;
-      owner = self;
-    }
+    static Helpers* h = new Helpers;
     return *h;
   }
 
   int run(size_t n, std::function<bool(size_t)> const& step) {
     std::unique_lock<std::mutex> lk(m_);
+    // A child of fork has none of its parent's helpers: it makes its own.
+    // (todo-proc, the one user, never forks.)
+    pid_t self = ::getpid();
+    if (self != owner_) {
+      owner_ = self;
+      threads_ = 0;
+    }
     size_t want = (n < kSyncThreads ? n : kSyncThreads) - 1;  // helpers besides the caller
     while (threads_ < want) {
       try {
@@ -70,12 +65,7 @@ class Helpers {
     busy_ = want;
     generation_++;
     lk.unlock();
-    // One wake-up per seat, not one per helper: a batch of two steps used to
-    // wake all seven helpers, and the five without a seat fought for the lock
-    // only to sleep again. Enough helpers see the new generation: each one
-    // not asleep on go_ checks it before it sleeps (it holds m_ from its last
-    // batch until go_.wait releases it), and each notify wakes one asleep.
-    for (size_t i = 0; i < want; i++) go_.notify_one();
+    if (want) go_.notify_all();
     work(step, n);
     lk.lock();
     done_.wait(lk, [&] { return busy_ == 0; });
@@ -115,6 +105,7 @@ class Helpers {
 
   std::mutex m_;
   std::condition_variable go_, done_;
+  pid_t owner_ = 0;
   size_t threads_ = 0;
   uint64_t generation_ = 0;
   size_t seats_ = 0, busy_ = 0;
