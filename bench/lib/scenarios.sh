@@ -459,8 +459,9 @@ d_round() {
     sink_stop "$_spid"; sys_destroy "$_sys"
     round_fail d "$_sys" "$_r" "injection of the deferred messages failed: $(head -c 300 "$S/inj.err")"; return 0; }
   if ! wait_for "$(timeout_for "$D_DEFERRED")" d_all_deferred "$_sys"; then
+    _n=$(d_deferred "$_sys")  # counted before sys_destroy removes the log
     sink_stop "$_spid"; sys_destroy "$_sys"
-    round_fail d "$_sys" "$_r" "only $(d_deferred "$_sys") of $D_DEFERRED deferred"; return 0
+    round_fail d "$_sys" "$_r" "only ${_n:-0} of $D_DEFERRED deferred"; return 0
   fi
   sink_stop "$_spid"
   sink_start d "$SINK_PORT" 0

@@ -3,11 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <semaphore.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -27,50 +28,68 @@ namespace {
 // The helpers are made once, at the first batch that needs them, and wait for
 // the next batch: a thread made and joined per batch cost todo-proc more than
 // the fsyncs it issued. A batch of one step runs on the caller alone.
+//
+// Each helper sleeps on a semaphore of its own, and a batch posts exactly the
+// helpers it seats: a batch of two wakes one thread, not all seven. (A shared
+// condition variable either woke them all, or, with notify_one, lost a
+// wake-up under glibc 2.36 and hung todo-proc.) The last helper to finish
+// posts the caller's semaphore, once per batch.
 constexpr size_t kSyncThreads = 8;
+
+class Sem {
+ public:
+  Sem() { ::sem_init(&s_, 0, 0); }
+  Sem(Sem const&) = delete;
+  Sem& operator=(Sem const&) = delete;
+  void post() { ::sem_post(&s_); }
+  void wait() {
+    while (::sem_wait(&s_) != 0 && errno == EINTR) {
+    }
+  }
+
+ private:
+  sem_t s_;
+};
 
 class Helpers {
  public:
-  // Leaked on purpose: helpers wait on it until the process exits.
+  // One set per process. A child of fork has none of its parent's threads,
+  // and its copies of their semaphores may be mid-operation: it makes a set
+  // of its own. Leaked on purpose: helpers wait on it until the process exits.
   static Helpers& get() {
-    static Helpers* h = new Helpers;
+    static std::mutex m;
+    static Helpers* h = nullptr;
+    static pid_t owner = 0;
+    std::lock_guard<std::mutex> lk(m);
+    pid_t self = ::getpid();
+    if (!h || owner != self) {
+      h = new Helpers;
+      owner = self;
+    }
     return *h;
   }
 
   int run(size_t n, std::function<bool(size_t)> const& step) {
-    std::unique_lock<std::mutex> lk(m_);
-    // A child of fork has none of its parent's helpers: it makes its own.
-    // (todo-proc, the one user, never forks.)
-    pid_t self = ::getpid();
-    if (self != owner_) {
-      owner_ = self;
-      threads_ = 0;
-    }
+    std::lock_guard<std::mutex> lk(m_);  // one batch at a time
     size_t want = (n < kSyncThreads ? n : kSyncThreads) - 1;  // helpers besides the caller
-    while (threads_ < want) {
+    while (seats_.size() < want) {
+      auto seat = std::make_unique<Sem>();
       try {
-        // It takes a seat from the next generation on, this batch's included.
-        std::thread(&Helpers::loop, this, generation_).detach();
-        threads_++;
+        std::thread(&Helpers::loop, this, seat.get()).detach();
       } catch (...) {
         break;  // no thread: fewer helpers, the same steps
       }
+      seats_.push_back(std::move(seat));
     }
-    if (want > threads_) want = threads_;
+    if (want > seats_.size()) want = seats_.size();
     step_ = &step;
     n_ = n;
     next_.store(0);
     err_.store(0);
-    seats_ = want;
-    busy_ = want;
-    generation_++;
-    lk.unlock();
-    if (want) go_.notify_all();
+    busy_.store(want);
+    for (size_t i = 0; i < want; i++) seats_[i]->post();  // sem_post publishes the batch
     work(step, n);
-    lk.lock();
-    done_.wait(lk, [&] { return busy_ == 0; });
-    // Helpers that did not get a seat go back to sleep without touching the batch.
-    seats_ = 0;
+    if (want) done_.wait();
     step_ = nullptr;
     return err_.load();
   }
@@ -87,31 +106,21 @@ class Helpers {
     }
   }
 
-  void loop(uint64_t seen) {
-    std::unique_lock<std::mutex> lk(m_);
+  void loop(Sem* seat) {
     for (;;) {
-      go_.wait(lk, [&] { return generation_ != seen; });
-      seen = generation_;
-      if (seats_ == 0) continue;
-      seats_--;
-      auto const* step = step_;
-      size_t n = n_;
-      lk.unlock();
-      work(*step, n);
-      lk.lock();
-      if (--busy_ == 0) done_.notify_one();
+      seat->wait();
+      work(*step_, n_);
+      if (busy_.fetch_sub(1) == 1) done_.post();
     }
   }
 
   std::mutex m_;
-  std::condition_variable go_, done_;
-  pid_t owner_ = 0;
-  size_t threads_ = 0;
-  uint64_t generation_ = 0;
-  size_t seats_ = 0, busy_ = 0;
+  std::vector<std::unique_ptr<Sem>> seats_;
+  Sem done_;
   std::function<bool(size_t)> const* step_ = nullptr;
   size_t n_ = 0;
   std::atomic<size_t> next_{0};
+  std::atomic<size_t> busy_{0};
   std::atomic<int> err_{0};
 };
 

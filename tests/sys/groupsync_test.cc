@@ -82,6 +82,37 @@ TEST_CASE("groupsync: a forked child syncs with helpers of its own", "[groupsync
   CHECK(WEXITSTATUS(st) == 0);
 }
 
+// A child forked while its parent's helpers sleep must not inherit their
+// waits: with one condition variable shared by all helpers, the child's copy
+// still counted the parent's sleepers and a long run of batches in the child
+// hung. Here the child runs 20,000 batches of 2-8 steps under an alarm and
+// reports how many steps ran.
+TEST_CASE("groupsync: a forked child runs long backlogs", "[groupsync]") {
+  REQUIRE(run_parallel(8, [](size_t) { return true; }) == 0);  // the parent's helpers exist and sleep
+  pid_t p = ::fork();
+  REQUIRE(p >= 0);
+  if (p == 0) {
+    ::alarm(60);
+    std::atomic<size_t> ran{0};
+    size_t want = 0;
+    for (int b = 0; b < 20000; b++) {
+      size_t n = 2 + size_t(b % 7);
+      want += n;
+      if (run_parallel(n, [&](size_t) {
+            ran++;
+            return true;
+          }) != 0)
+        _exit(2);
+    }
+    _exit(ran.load() == want ? 0 : 3);
+  }
+  int st = 0;
+  REQUIRE(::waitpid(p, &st, 0) == p);
+  INFO("child status " << st);
+  CHECK(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
+}
+
 
 // Every seat of a batch is taken: n steps that each wait for all n to have
 // started finish only if n threads run them at once. A batch that woke too
@@ -110,8 +141,9 @@ TEST_CASE("groupsync: every step of a batch runs at once", "[groupsync]") {
 // Many batches of every size back to back, as todo-proc's backlog makes them:
 // each must finish. A helper that sleeps through its batch hangs the caller;
 // the alarm turns that into a failure of the whole run (SIGALRM kills it).
-// A version that woke one helper per seat (notify_one) hung here within
-// seconds, and in todo-proc under bench scenario (d).
+// A version that woke one helper per seat through a shared condition variable
+// (notify_one) hung here within seconds, and in todo-proc under bench
+// scenario (d); each helper now sleeps on a semaphore of its own.
 TEST_CASE("groupsync: batches back to back never stall", "[groupsync]") {
   ::alarm(60);
   std::atomic<size_t> ran{0};
