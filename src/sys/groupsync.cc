@@ -139,13 +139,17 @@ int run_parallel(size_t n, std::function<bool(size_t)> const& step) {
 
 bool GroupSync::sync() {
   for (auto& f : files_) ::sync_file_range(f.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
-  int err = in_parallel(files_.size(), [&](size_t i) { return ::fsync(files_[i].get()) == 0; });
-  files_.clear();
+  // The files and their directories in one batch: none of these fsyncs needs
+  // another done first, and issued together they share the device's flushes
+  // (one round instead of two on a file system without a journal).
   std::vector<std::string const*> dirs;
   for (auto const& d : dirs_) dirs.push_back(&d);
-  int derr = in_parallel(dirs.size(), [&](size_t i) { return fsync_dir(*dirs[i]); });
+  size_t const nf = files_.size();
+  int err = in_parallel(nf + dirs.size(), [&](size_t i) {
+    return i < nf ? ::fsync(files_[i].get()) == 0 : fsync_dir(*dirs[i - nf]);
+  });
+  files_.clear();
   dirs_.clear();
-  if (!err) err = derr;
   if (err) errno = err;
   return !err;
 }

@@ -1,11 +1,11 @@
 // ISC license.
 // Group commit: make many new files and their directory entries durable with
 // as few journal commits as the file system allows. Writeback of every file is
-// started first (sync_file_range), then each is fsynced (mostly already on
-// disk by then), then each touched directory is fsynced once. The fsyncs run
-// on up to 8 threads, joined before sync() returns: on a file system without
-// a journal each fsync flushes the device, and flushes issued together are
-// shared. The threads are made at the first batch and kept for the next.
+// started first (sync_file_range), then every file and every touched directory
+// (each once) is fsynced, all in one batch. The fsyncs run on up to 8 threads,
+// joined before sync() returns: on a file system without a journal each fsync
+// flushes the device, and flushes issued together are shared. The threads are
+// made at the first batch and kept for the next.
 #ifndef QF_SYS_GROUPSYNC_H
 #define QF_SYS_GROUPSYNC_H
 
