@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <unistd.h>
 
@@ -54,18 +55,18 @@ class Sem {
 class Helpers {
  public:
   // One set per process. A child of fork has none of its parent's threads,
-  // and its copies of their semaphores may be mid-operation: it makes a set
-  // of its own. Leaked on purpose: helpers wait on it until the process exits.
+  // and its copies of their semaphores and of the batch mutex may be
+  // mid-operation: a handler run in every child forgets the parent's set,
+  // and the child's first batch makes one of its own. Leaked on purpose:
+  // helpers wait on a set until the process exits.
   static Helpers& get() {
-    static std::mutex m;
-    static Helpers* h = nullptr;
-    static pid_t owner = 0;
-    std::lock_guard<std::mutex> lk(m);
-    pid_t self = ::getpid();
-    if (!h || owner != self) {
-      h = new Helpers;
-      owner = self;
-    }
+    static std::once_flag once;
+    std::call_once(once, [] { ::pthread_atfork(nullptr, nullptr, [] { current_.store(nullptr); }); });
+    Helpers* h = current_.load();
+    if (h) return *h;
+    auto* mine = new Helpers;
+    if (current_.compare_exchange_strong(h, mine)) return *mine;
+    delete mine;  // another thread's first batch made the set first
     return *h;
   }
 
@@ -114,6 +115,8 @@ class Helpers {
     }
   }
 
+  static std::atomic<Helpers*> current_;
+
   std::mutex m_;
   std::vector<std::unique_ptr<Sem>> seats_;
   Sem done_;
@@ -123,6 +126,8 @@ class Helpers {
   std::atomic<size_t> busy_{0};
   std::atomic<int> err_{0};
 };
+
+std::atomic<Helpers*> Helpers::current_{nullptr};
 
 template <class Step>
 int in_parallel(size_t n, Step step) {
