@@ -72,10 +72,20 @@ class Injection {
   /// threads (run_parallel) and each directory is synced once. After it,
   /// each injection is committed() or rolled back with failed_stage() set and
   /// its errno in (*errs)[i].
+  ///
+  /// On a file system whose journal orders data before links
+  /// (journal_orders_data: ext4 data=ordered, xfs) the files' data is
+  /// written out first (sync_file_range, which waits for the writes but
+  /// commits nothing), then the todo/ links are made, and then every fsync
+  /// above goes out in one batch: one journal commit instead of two, and a
+  /// crash can still never leave a todo/ link to a short file. The message
+  /// stays locked until all of it is durable, and a failed fsync removes its
+  /// todo/ link as before.
   static void commit_together(std::vector<Injection*> const& v, std::vector<int>* errs);
 
  private:
   bool create_message_unnamed();
+  static bool ordered_journal(std::vector<Injection*> const& v);
 
   Layout q_;
   uint64_t id_ = 0;

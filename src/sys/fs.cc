@@ -4,7 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <climits>
 
 #include "sys/fd.h"
 
@@ -49,6 +53,36 @@ bool fsync_dir(char const* path) {
 }
 
 bool fsync_parent(std::string const& path) { return fsync_dir(dir_of(path)); }
+
+bool journal_orders_data(int fd) {
+  constexpr long kXfs = 0x58465342, kExt = 0xEF53;  // XFS_SUPER_MAGIC, EXT4_SUPER_MAGIC
+  struct statfs sf;
+  struct stat st;
+  if (::fstatfs(fd, &sf) < 0 || ::fstat(fd, &st) < 0) return false;
+  if (long(sf.f_type) == kXfs) return true;  // a journal always; never stale data
+  if (long(sf.f_type) != kExt) return false;
+  // ext2/3/4 share the magic: the mount's options say whether there is a
+  // journal and in which mode (/proc/fs/ext4/DEV/options lists data=MODE
+  // only when there is one).
+  std::string dev = "/sys/dev/block/" + fmt_u64(major(st.st_dev)) + ":" + fmt_u64(minor(st.st_dev));
+  char target[PATH_MAX];
+  ssize_t n = ::readlink(dev.c_str(), target, sizeof target - 1);
+  if (n <= 0) return false;
+  std::string_view name(target, size_t(n));
+  if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  std::string opts;
+  if (name.empty() || !read_file(("/proc/fs/ext4/" + std::string(name) + "/options").c_str(), &opts, 1 << 16))
+    return false;
+  size_t pos = 0;
+  while (pos < opts.size()) {
+    size_t end = opts.find('\n', pos);
+    if (end == std::string::npos) end = opts.size();
+    std::string_view opt(opts.data() + pos, end - pos);
+    if (opt == "data=ordered" || opt == "data=journal") return true;
+    pos = end + 1;
+  }
+  return false;
+}
 
 bool read_file(char const* path, std::string* out, size_t max) {
   Fd fd(::open(path, O_RDONLY | O_CLOEXEC));

@@ -29,6 +29,15 @@ inline bool fsync_dir(std::string const& path) { return fsync_dir(path.c_str());
 /// fsyncs the directory that contains path.
 bool fsync_parent(std::string const& path);
 
+/// True when the file system holding fd journals a change of the directory
+/// tree only after the data written out to files before that change: ext3
+/// and ext4 with a journal in data=ordered or data=journal mode, and xfs.
+/// There a file whose data was written out (sync_file_range with
+/// SYNC_FILE_RANGE_WAIT_AFTER) and only then linked is never found linked
+/// but empty or short after a crash. False for every other file system,
+/// ext4 without a journal among them, and whenever it cannot tell.
+bool journal_orders_data(int fd);
+
 /// Reads a whole file of at most max bytes into out. Fails with EFBIG if larger.
 bool read_file(char const* path, std::string* out, size_t max = 1 << 20);
 

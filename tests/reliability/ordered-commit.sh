@@ -1,0 +1,106 @@
+# qmail-queued's commit order follows the file system (qmail-queued(8),
+# COMMITS). Where the journal orders data before links (ext4 with a
+# journal, xfs) the message's and envelope's data is written out
+# (sync_file_range) before the todo/ link, and every fsync comes after the
+# link, in one batch. On ext4 without a journal every fsync of the files
+# and of mess/ comes before the link, and the todo/ directory's after it.
+# Then, on ext4 with a journal, EIO from an fsync leaves the queue as it was,
+# and the worker killed at each of its mutating calls meets crash-queued's
+# oracle.
+. "$(dirname "$0")/../integration/lib.sh"
+need_root "loop-mounted file systems"
+command -v mkfs.ext4 >/dev/null || skip "needs mkfs.ext4 (package/deps test)"
+command -v strace >/dev/null || skip "needs strace (package/deps test)"
+
+# loopfs kind dir: a new file system of kind (ext4j, ext4nj, xfs) mounted
+# at dir, unmounted at exit (after the instances on it have stopped).
+loopfs() {
+  _img=$T/$1.img
+  truncate -s 320M "$_img" || return 1
+  case $1 in
+    ext4j) mkfs.ext4 -q -F "$_img" ;;
+    ext4nj) mkfs.ext4 -q -F -O ^has_journal "$_img" ;;
+    xfs) mkfs.xfs -q -f "$_img" ;;
+  esac >/dev/null 2>&1 || return 1
+  mkdir -p "$2" && mount -o loop "$_img" "$2" || return 1
+  on_exit umount -l "$2"
+}
+
+loopfs ext4j "$T/i" || skip "cannot make and mount an ext4 file system on a loop device"
+# crash.lib makes its instance in $T/i: on the ext4 just mounted there.
+. "$(dirname "$0")/crash.lib"
+
+# commit_order: the instance $I's qmail-queued worker's sync_file_range,
+# link and fsync calls for one message, as a word of S (sync_file_range),
+# L (the todo/ link) and F (fsync), in the order they began, in $o.
+commit_order() {
+  printf '1\n' > "$I/control/queuedworkers"
+  start_instance "$I"
+  _p=$(queued_worker)
+  [ -n "$_p" ] || fail "no qmail-queued worker"
+  strace -f -qq -p "$_p" -o "$T/order" -e trace=sync_file_range,link,fsync 2>/dev/null &
+  _st=$!
+  traced "$_p" || fail "strace did not attach to the qmail-queued worker"
+  _got=$(crash_msg order | QMAILHOME=$I QUEUEDIR=$I/queue "$HELPERS/qq-client" s@example.org u@test.example)
+  strace_stop $_st
+  expect_eq "injection for the order" "$_got" "0 socket"
+  wait_count 10 "$I/home/Maildir" 1 || fail "not delivered: $(tail -3 "$I/log")"
+  stop_instance "$I"
+  rm -f "$I"/home/Maildir/new/*
+  o=$(sed -n 's/^[0-9]* *\(sync_file_range\|fsync\|link\)(\(.*\)$/\1 \2/p' "$T/order" | while read -r _c _a; do
+    case $_c in
+      sync_file_range) printf S ;;
+      fsync) printf F ;;
+      link) case $_a in *'/todo/'*) printf L ;; esac ;;
+    esac
+  done)
+}
+
+commit_order
+case $o in
+  SSSSLFFFF) ;;
+  *) fail "ext4 with a journal: commit order $o, want SSSSLFFFF (data written out, link, one batch of fsyncs)" ;;
+esac
+ok "ext4 with a journal: data written out, then the todo/ link, then every fsync ($o)"
+
+I_J=$I
+loopfs ext4nj "$T/nj" || fail "cannot make ext4 without a journal"
+I=$T/nj/i
+new_instance "$I"
+commit_order
+expect_eq "ext4 without a journal: commit order" "$o" FFFLF
+ok "ext4 without a journal: message, envelope and mess/ synced before the todo/ link ($o)"
+if command -v mkfs.xfs >/dev/null && loopfs xfs "$T/x"; then
+  I=$T/x/i
+  new_instance "$I"
+  commit_order
+  expect_eq "xfs: commit order" "$o" SSSSLFFFF
+  ok "xfs: as ext4 with a journal ($o)"
+else
+  echo "xfs: skipped (no mkfs.xfs or no xfs in this kernel)"
+fi
+I=$I_J
+
+# EIO from the first fsync after the link: the client gets qmail-queue's
+# code for a failed write, and the link, the envelope and the message go.
+printf '1\n' > "$I/control/queuedworkers"
+start_instance "$I"
+queue_snapshot "$I/queue" > "$T/before"
+_p=$(queued_worker)
+strace -f -qq -p "$_p" -o "$T/eio" -e trace=fsync,link,unlink -e inject=fsync:error=EIO:when=1 2>/dev/null &
+_st=$!
+traced "$_p" || fail "strace did not attach to the qmail-queued worker"
+rc=$(crash_msg eio | QMAILHOME=$I QUEUEDIR=$I/queue "$HELPERS/qq-client" s@example.org u@test.example | cut -d' ' -f1)
+strace_stop $_st
+case $rc in 53|66) ;; *) fail "EIO from fsync: client exit $rc, want 53 or 66" ;; esac
+grep -q 'link(.*/todo/[0-9]*") = 0' "$T/eio" || fail "EIO case: no todo/ link before the fsyncs: $(head -5 "$T/eio")"
+grep -q 'unlink(.*/todo/[0-9]*") = 0' "$T/eio" || fail "EIO case: the todo/ link was not taken back"
+sleep 0.3
+queue_snapshot "$I/queue" > "$T/after"
+cmp -s "$T/before" "$T/after" || { diff "$T/before" "$T/after" | head -5; fail "queue changed by EIO from fsync"; }
+stop_instance "$I"
+ok "EIO from an fsync after the link: exit $rc, the link taken back, queue unchanged"
+
+: > "$T/queued"; : > "$T/refused"
+crash_injector qmail-queued
+ok "ext4 with a journal: $crash_summary"
