@@ -78,7 +78,7 @@ bool journal_orders_data(int fd) {
     size_t end = opts.find('\n', pos);
     if (end == std::string::npos) end = opts.size();
     std::string_view opt(opts.data() + pos, end - pos);
-    if (opt == "data=ordered" || opt == "data=journal") return true;
+    if (opt == "data=ordered") return true;
     pos = end + 1;
   }
   return false;

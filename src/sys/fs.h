@@ -31,7 +31,7 @@ bool fsync_parent(std::string const& path);
 
 /// True when the file system holding fd journals a change of the directory
 /// tree only after the data written out to files before that change: ext3
-/// and ext4 with a journal in data=ordered or data=journal mode, and xfs.
+/// and ext4 with a journal in data=ordered mode (the default), and xfs.
 /// There a file whose data was written out (sync_file_range with
 /// SYNC_FILE_RANGE_WAIT_AFTER) and only then linked is never found linked
 /// but empty or short after a crash. False for every other file system,
