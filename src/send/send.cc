@@ -28,6 +28,7 @@
 #include "send/settings.h"
 #include "sys/exitcodes.h"
 #include "sys/fs.h"
+#include "sys/groupsync.h"
 
 namespace qf::send {
 
@@ -418,13 +419,60 @@ void Send::deferred(uint64_t id, Channel c, time_t next) {
 
 void Send::finished(uint64_t id, Channel c) {
   close_file(id, c);
-  std::string fn = q_.path(kChanDir[c], id);
-  if (::unlink(fn.c_str()) < 0 && errno != ENOENT) {
-    log_.line("warning: unable to unlink " + fn + "; will try again later");
-    core_->enqueue_deferred(id, c, ::time(nullptr) + kSysfail);
-    return;
+  unlink_chan_.emplace_back(id, c);  // settle() removes it, then carries on
+}
+
+// The removals queued in this turn, in qmail's order: every finished channel
+// file, then (for the messages that thereby finished) every info/N, then
+// their clean-up requests. Each step's unlinks run together (run_parallel):
+// the order between the steps is what a crash needs, not the order within.
+void Send::settle(time_t now) {
+  auto unlink_all = [](std::vector<std::string> const& paths, std::vector<int>* errs) {
+    errs->assign(paths.size(), 0);
+    run_parallel(paths.size(), [&](size_t i) {
+      if (::unlink(paths[i].c_str()) < 0 && errno != ENOENT) (*errs)[i] = errno ? errno : EIO;
+      return true;
+    });
+  };
+  std::vector<std::string> paths;
+  std::vector<int> errs;
+  while (!unlink_chan_.empty() || !unlink_info_.empty()) {
+    if (!unlink_chan_.empty()) {
+      auto batch = std::move(unlink_chan_);
+      unlink_chan_.clear();
+      paths.clear();
+      for (auto const& [id, c] : batch) paths.push_back(q_.path(kChanDir[c], id));
+      unlink_all(paths, &errs);
+      for (size_t i = 0; i < batch.size(); i++) {
+        if (errs[i]) {
+          log_.line("warning: unable to unlink " + paths[i] + "; will try again later");
+          core_->enqueue_deferred(batch[i].first, batch[i].second, now + kSysfail);
+          continue;
+        }
+        channel_done(batch[i].first, batch[i].second);  // may queue its info/N
+      }
+    }
+    if (!unlink_info_.empty()) {
+      auto batch = std::move(unlink_info_);
+      unlink_info_.clear();
+      paths.clear();
+      for (uint64_t id : batch) paths.push_back(q_.path(Dir::info, id));
+      unlink_all(paths, &errs);
+      for (size_t i = 0; i < batch.size(); i++) {
+        uint64_t id = batch[i];
+        finishing_.erase(id);
+        if (errs[i]) {
+          log_.line("warning: unable to unlink " + paths[i] + "; will try again later");
+          done_timers_.emplace(now + kSysfail, id);
+          continue;
+        }
+        std::string req = "foop/" + fmt_u64(id);
+        req.push_back('\0');
+        clean_out_.put(req);
+        clean_wait_.push_back(id);
+      }
+    }
   }
-  channel_done(id, c);
 }
 
 // The message's files that qmail-send owns go to corrupt/ as corrupt/N.name;
@@ -504,6 +552,7 @@ void Send::channel_done(uint64_t id, Channel c) {
 }
 
 void Send::finish(uint64_t id) {
+  if (finishing_.count(id)) return;  // its info/N goes at the end of this turn
   time_t now = ::time(nullptr);
   // Finished already, or moved to corrupt/, or deleted: nothing to do but a
   // failure record a delivery in flight wrote after a deletion.
@@ -548,6 +597,7 @@ void Send::finish(uint64_t id) {
 }
 
 void Send::finish_after_bounce(uint64_t id) {
+  if (finishing_.count(id)) return;
   log_.line(log_end_msg(id));
   // defer/N before info/N: a crash between the two leaves no orphan.
   if (has_status_.count(id)) {
@@ -561,16 +611,8 @@ void Send::finish_after_bounce(uint64_t id) {
   }
   // Held while its last deliveries were in flight: the hold ends with it.
   if (!queue::hold_remove(q_, id)) log_.line("warning: unable to remove " + q_.relpath(Dir::hold, id));
-  std::string ifn = q_.path(Dir::info, id);
-  if (::unlink(ifn.c_str()) < 0 && errno != ENOENT) {
-    log_.line("warning: unable to unlink " + ifn + "; will try again later");
-    done_timers_.emplace(::time(nullptr) + kSysfail, id);
-    return;
-  }
-  std::string req = "foop/" + fmt_u64(id);
-  req.push_back('\0');
-  clean_out_.put(req);
-  clean_wait_.push_back(id);
+  unlink_info_.push_back(id);  // settle() removes info/N, then asks qmail-clean
+  finishing_.insert(id);
 }
 
 void Send::start_bounce(uint64_t id, std::string const& sender) {
@@ -857,6 +899,7 @@ int Send::run() {
   bool x_sent = false;
   for (;;) {
     time_t now = ::time(nullptr);
+    settle(now);  // what the last turn's events finished
     if (exitasap_ && !x_sent) {
       core_->stop();
       if (todo_alive_) todo_out_.put(std::string(1, todo::kExit));
@@ -868,6 +911,7 @@ int Send::run() {
       run_timers(now);
       if (clean_alive_) cleanup_step(now);
     }
+    settle(now);
     status();
     for (int c = 0; c < kChannels; c++)
       if (spawn_alive_[c] && !chan_out_[c].flush()) {
