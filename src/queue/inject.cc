@@ -229,6 +229,8 @@ void Injection::commit_together(std::vector<Injection*> const& v, std::vector<in
       if (::sync_file_range(v[i]->mess_.get(), 0, 0, wait) < 0 ||
           ::sync_file_range(v[i]->intd_.get(), 0, 0, wait) < 0)
         fail(i, Stage::sync_intd, errno);
+    link_todo();
+    // Only the linked ones: a failed link has already closed its files.
     for (size_t i = 0; i < v.size(); i++) {
       if ((*errs)[i]) continue;
       Injection* j = v[i];
@@ -236,7 +238,6 @@ void Injection::commit_together(std::vector<Injection*> const& v, std::vector<in
       syncs.push_back({j->intd_.get(), nullptr, {i}, Stage::sync_intd});
       add_dir(j->q_.dir_of(Dir::mess, j->id_), i, Stage::sync_mess_dir);
     }
-    link_todo();
     run();
     fail_synced(true);
   } else {

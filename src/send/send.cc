@@ -4,8 +4,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -178,6 +180,14 @@ bool Send::startup() {
   if (!conf::find_user(conf::User::qmails, &qs) || qs.uid != ::getuid())
     log_.line("info: qfleet runs unprivileged: every daemon of this queue runs as uid " +
               fmt_u64(::getuid()));
+  // A queue made before queue-fix set synchronous directories on a file
+  // system without a journal (queue-fix(8)): say so once.
+  if (Fd d(::open(q_.dir(Dir::info).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK)); d.ok()) {
+    int flags = 0;
+    if (journal_less(d.get()) && ::ioctl(d.get(), FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_DIRSYNC_FL))
+      log_.line("warning: the queue's file system has no journal and its directories are not synchronous: "
+                "a power cut can lose mail; run queue-fix");
+  }
   ::umask(077);
   scan_info();
   scan_status();
@@ -436,7 +446,7 @@ void Send::settle(time_t now) {
   };
   std::vector<std::string> paths;
   std::vector<int> errs;
-  while (!unlink_chan_.empty() || !unlink_info_.empty()) {
+  while (!unlink_chan_.empty() || !finishing_.empty()) {
     if (!unlink_chan_.empty()) {
       auto batch = std::move(unlink_chan_);
       unlink_chan_.clear();
@@ -452,9 +462,8 @@ void Send::settle(time_t now) {
         channel_done(batch[i].first, batch[i].second);  // may queue its info/N
       }
     }
-    if (!unlink_info_.empty()) {
-      auto batch = std::move(unlink_info_);
-      unlink_info_.clear();
+    if (!finishing_.empty()) {
+      std::vector<uint64_t> batch(finishing_.begin(), finishing_.end());
       paths.clear();
       for (uint64_t id : batch) paths.push_back(q_.path(Dir::info, id));
       unlink_all(paths, &errs);
@@ -611,8 +620,7 @@ void Send::finish_after_bounce(uint64_t id) {
   }
   // Held while its last deliveries were in flight: the hold ends with it.
   if (!queue::hold_remove(q_, id)) log_.line("warning: unable to remove " + q_.relpath(Dir::hold, id));
-  unlink_info_.push_back(id);  // settle() removes info/N, then asks qmail-clean
-  finishing_.insert(id);
+  finishing_.insert(id);  // settle() removes info/N, then asks qmail-clean
 }
 
 void Send::start_bounce(uint64_t id, std::string const& sender) {

@@ -123,8 +123,7 @@ class Send final : private Port {
   // without a journal waits for the device (a discard), so one at a time they
   // took a third of qmail-send's time.
   std::vector<std::pair<uint64_t, Channel>> unlink_chan_;
-  std::vector<uint64_t> unlink_info_;
-  std::unordered_set<uint64_t> finishing_;  // in unlink_info_
+  std::unordered_set<uint64_t> finishing_;  // their info/N goes at the end of this turn
   bool clean_alive_ = true;
   OutQueue todo_out_{7};
   std::string todo_in_;
