@@ -121,6 +121,16 @@ retire() {
 # installed machine. Nothing on file systems without the flag.
 topdir() { chattr +T "$1" 2>/dev/null || true; }
 
+# journal_less DIR: DIR is on ext2/3/4 without a journal (the mount's
+# options name no data=), where queue-fix gives every qfleet queue directory
+# synchronous updates (queue-fix(8), LAYOUT).
+journal_less() {
+  _jl_src=$(findmnt -no SOURCE --target "$1" 2>/dev/null)
+  case $(findmnt -no FSTYPE --target "$1" 2>/dev/null) in ext2|ext3|ext4) ;; *) return 1 ;; esac
+  _jl_opts=/proc/fs/ext4/${_jl_src##*/}/options
+  [ -r "$_jl_opts" ] && ! grep -q '^data=' "$_jl_opts"
+}
+
 # maildir_reset dir owner: an empty Maildir owned by owner (old one retired).
 maildir_reset() {
   retire "$1"

@@ -73,19 +73,27 @@ class Fixer {
   Fixer(Layout const& q, FixOptions const& o, FixReport const& r) : q_(q), o_(o), r_(r) {}
 
   FixResult run() {
-    ensure_dir(q_.root(), o_.owners.of(kRootOwner), kRootMode, true);
+    bool made = ensure_dir(q_.root(), o_.owners.of(kRootOwner), kRootMode, true);
     if (res_.failed) return res_;
+    {
+      Fd root(::open(q_.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK));
+      dirsync_ = root.ok() && journal_less(root.get());
+    }
+    if (dirsync_) ensure_dirsync(q_.root(), made);
     struct stat st;
     bool fresh = !o_.dry_run && ::lstat(q_.dir(Dir::mess).c_str(), &st) < 0 && errno == ENOENT;
     if (fresh) mark_topdir(q_.root());  // a new queue: before its directories exist
+    auto dir = [&](std::string const& p, conf::User owner, mode_t mode) {
+      bool m = ensure_dir(p, o_.owners.of(owner), mode, false);
+      if (dirsync_) ensure_dirsync(p, m);
+    };
     for (DirSpec const& s : dir_specs()) {
-      ensure_dir(q_.dir(s.dir), o_.owners.of(s.owner), s.mode, false);
+      dir(q_.dir(s.dir), s.owner, s.mode);
       // And each split directory's subdirectories apart from each other, so
       // that the files of one kind come from split() groups, not one.
       if (fresh && q_.is_split(s.dir)) mark_topdir(q_.dir(s.dir));
       if (q_.is_split(s.dir))
-        for (unsigned i = 0; i < q_.split(); i++)
-          ensure_dir(q_.subdir(s.dir, i), o_.owners.of(s.owner), s.mode, false);
+        for (unsigned i = 0; i < q_.split(); i++) dir(q_.subdir(s.dir, i), s.owner, s.mode);
     }
     for (LockSpec const& l : lock_specs()) ensure_lock(l);
     if (res_.failed) return res_;
@@ -120,24 +128,46 @@ class Fixer {
     }
   }
 
-  void ensure_dir(std::string const& p, uid_t uid, mode_t mode, bool parents) {
+  // Whether it made p.
+  bool ensure_dir(std::string const& p, uid_t uid, mode_t mode, bool parents) {
     struct stat st;
     // The root may be a symlink to the real queue; nothing below it may.
     if ((parents ? ::stat(p.c_str(), &st) : ::lstat(p.c_str(), &st)) == 0) {
       if (!S_ISDIR(st.st_mode)) {
         problem(p + " is not a directory (move it aside; queue-fix will not)");
-        return;
+        return false;
       }
       fix_owner_mode(p, st, uid, mode);
-      return;
+      return false;
     }
-    if (errno != ENOENT) return error("unable to stat " + p);
+    if (errno != ENOENT) return error("unable to stat " + p), false;
     change("create directory " + p);
-    if (o_.dry_run) return;
-    if (parents && !mkdir_p(dir_of(p), 0755)) return error("unable to create " + dir_of(p));
-    if (::mkdir(p.c_str(), mode) < 0) return error("unable to create " + p);
-    if (::chown(p.c_str(), uid, o_.owners.gid) < 0) return error("unable to chown " + p);
-    if (::chmod(p.c_str(), mode) < 0) return error("unable to chmod " + p);
+    if (o_.dry_run) return true;
+    if (parents && !mkdir_p(dir_of(p), 0755)) return error("unable to create " + dir_of(p)), false;
+    if (::mkdir(p.c_str(), mode) < 0) return error("unable to create " + p), false;
+    if (::chown(p.c_str(), uid, o_.owners.gid) < 0) return error("unable to chown " + p), true;
+    if (::chmod(p.c_str(), mode) < 0) return error("unable to chmod " + p), true;
+    return true;
+  }
+
+  // On ext2/3/4 without a journal (journal_less) every directory of the
+  // queue writes its changes at once (chattr +D): a removal that a power cut
+  // undid would otherwise name, after fsck, an inode a new file has taken
+  // (a queued message's mess/N with a second name is never delivered).
+  // qmail asked for synchronous directories there too. With a journal a
+  // removal and the inode's reuse commit in order, and the flag would only
+  // cost a commit per change: it is neither set nor taken away. A directory
+  // made now gets it without a line of its own.
+  void ensure_dirsync(std::string const& p, bool made) {
+    Fd fd(::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
+    int flags = 0;
+    if (!fd.ok()) return;  // missing (a dry run) or not a directory: reported already
+    if (::ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) < 0) return error("unable to read the attributes of " + p);
+    if (flags & FS_DIRSYNC_FL) return;
+    if (!made) change("set synchronous directory updates (chattr +D) on " + p + ": its file system has no journal");
+    flags |= FS_DIRSYNC_FL;
+    if (!o_.dry_run && ::ioctl(fd.get(), FS_IOC_SETFLAGS, &flags) < 0)
+      error("unable to set synchronous directory updates on " + p);
   }
 
   void ensure_lock(LockSpec const& l) {
@@ -300,6 +330,7 @@ class Fixer {
   FixOptions const& o_;
   FixReport const& r_;
   FixResult res_;
+  bool dirsync_ = false;  // the queue's file system has no journal
   std::vector<uint64_t> ids_[size_t(Dir::lock) + 1];
 };
 

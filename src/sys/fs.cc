@@ -54,34 +54,57 @@ bool fsync_dir(char const* path) {
 
 bool fsync_parent(std::string const& path) { return fsync_dir(dir_of(path)); }
 
-bool journal_orders_data(int fd) {
-  constexpr long kXfs = 0x58465342, kExt = 0xEF53;  // XFS_SUPER_MAGIC, EXT4_SUPER_MAGIC
+namespace {
+
+constexpr long kXfsMagic = 0x58465342, kExtMagic = 0xEF53;  // XFS_SUPER_MAGIC, EXT4_SUPER_MAGIC
+
+// ext2/3/4 share the magic: the mount's options tell them apart
+// (/proc/fs/ext4/DEV/options lists data=MODE only when there is a journal).
+// The options, one per line, of the ext file system fd is on; false when it
+// is not on one, or they cannot be read.
+bool ext_options(int fd, long* magic, std::string* opts) {
   struct statfs sf;
   struct stat st;
+  *magic = 0;
   if (::fstatfs(fd, &sf) < 0 || ::fstat(fd, &st) < 0) return false;
-  if (long(sf.f_type) == kXfs) return true;  // a journal always; never stale data
-  if (long(sf.f_type) != kExt) return false;
-  // ext2/3/4 share the magic: the mount's options say whether there is a
-  // journal and in which mode (/proc/fs/ext4/DEV/options lists data=MODE
-  // only when there is one).
+  *magic = long(sf.f_type);
+  if (*magic != kExtMagic) return false;
   std::string dev = "/sys/dev/block/" + fmt_u64(major(st.st_dev)) + ":" + fmt_u64(minor(st.st_dev));
   char target[PATH_MAX];
   ssize_t n = ::readlink(dev.c_str(), target, sizeof target - 1);
   if (n <= 0) return false;
   std::string_view name(target, size_t(n));
   if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
-  std::string opts;
-  if (name.empty() || !read_file(("/proc/fs/ext4/" + std::string(name) + "/options").c_str(), &opts, 1 << 16))
-    return false;
+  return !name.empty() && read_file(("/proc/fs/ext4/" + std::string(name) + "/options").c_str(), opts, 1 << 16);
+}
+
+// Whether one of opts' lines is line, or (with prefix) begins with it.
+bool has_option(std::string_view opts, std::string_view line, bool prefix) {
   size_t pos = 0;
   while (pos < opts.size()) {
     size_t end = opts.find('\n', pos);
-    if (end == std::string::npos) end = opts.size();
-    std::string_view opt(opts.data() + pos, end - pos);
-    if (opt == "data=ordered") return true;
+    if (end == std::string_view::npos) end = opts.size();
+    std::string_view opt = opts.substr(pos, end - pos);
+    if (prefix ? opt.substr(0, line.size()) == line : opt == line) return true;
     pos = end + 1;
   }
   return false;
+}
+
+}  // namespace
+
+bool journal_orders_data(int fd) {
+  long magic;
+  std::string opts;
+  bool ext = ext_options(fd, &magic, &opts);
+  if (magic == kXfsMagic) return true;  // a journal always; never stale data
+  return ext && has_option(opts, "data=ordered", false);
+}
+
+bool journal_less(int fd) {
+  long magic;
+  std::string opts;
+  return ext_options(fd, &magic, &opts) && !has_option(opts, "data=", true);
 }
 
 bool read_file(char const* path, std::string* out, size_t max) {

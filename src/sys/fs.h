@@ -38,6 +38,14 @@ bool fsync_parent(std::string const& path);
 /// ext4 without a journal among them, and whenever it cannot tell.
 bool journal_orders_data(int fd);
 
+/// Whether fd is on ext2/3/4 without a journal, where a directory change
+/// reaches the disk in no set order with the inodes it names: a removal not
+/// yet written can come back after a crash and fsck, naming an inode that a
+/// new file has taken since. Directories with the dirsync attribute
+/// (chattr +D) write each change before the call returns. False whenever it
+/// cannot tell.
+bool journal_less(int fd);
+
 /// Reads a whole file of at most max bytes into out. Fails with EFBIG if larger.
 bool read_file(char const* path, std::string* out, size_t max = 1 << 20);
 

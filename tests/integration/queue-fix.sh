@@ -93,3 +93,40 @@ echo "$out" | grep -q "info/$((4712 % split))/4712 has no message in mess/ (orph
 [ ! -e "$T/orph/defer/$((4711 % split))/4711" ] || fail "defer/N still there"
 [ -e "$T/orph/info/$((4712 % split))/4712" ] || fail "info/N removed"
 ok "orphan defer/N removed, orphan info/N reported (exit $rc)"
+
+# On ext4 without a journal every directory of the queue gets synchronous
+# directory updates (chattr +D), a new queue's without a line each; -N
+# reports one that lost it and queue-fix puts it back; qmail-send warns at
+# start-up about a queue whose info/ lacks it. With a journal no directory
+# gets it. Loop-mounted file systems: root only.
+if is_root && command -v mkfs.ext4 >/dev/null && truncate -s 64M "$T/nj.img" "$T/j.img" &&
+   mkfs.ext4 -q -F -O ^has_journal "$T/nj.img" >/dev/null 2>&1 && mkfs.ext4 -q -F "$T/j.img" >/dev/null 2>&1 &&
+   mkdir -p "$T/nj" "$T/j" && mount -o loop "$T/nj.img" "$T/nj" && on_exit umount "$T/nj" &&
+   mount -o loop "$T/j.img" "$T/j" && on_exit umount "$T/j"; then
+  out=$("$BIN/queue-fix" "$T/nj/q" 2>&1) || fail "queue-fix on ext4 without a journal: $out"
+  echo "$out" | grep -q synchronous && fail "a new queue's directories each reported: $(echo "$out" | grep synchronous | head -2)"
+  n=$(find "$T/nj/q" -type d | wc -l)
+  d=$(find "$T/nj/q" -type d -exec lsattr -d {} + | awk '$1 ~ /D/' | wc -l)
+  expect_eq "directories with +D (of $n)" "$d" "$n"
+  "$BIN/queue-fix" -N "$T/nj/q"; expect_eq "-N on the new queue" $? 0
+  chattr -D "$T/nj/q/mess/3" "$T/nj/q/info"
+  out=$("$BIN/queue-fix" -N "$T/nj/q" 2>&1); rc=$?
+  expect_eq "-N with +D missing" "$rc" 1
+  echo "$out" | grep -q "would set synchronous directory updates (chattr +D) on $T/nj/q/mess/3: its file system has no journal" ||
+    fail "-N did not report mess/3: $out"
+  I=$T/nj/i
+  new_instance "$I"
+  chattr -D "$I/queue/info"
+  start_instance "$I"
+  grep -q "^warning: the queue's file system has no journal and its directories are not synchronous" "$I/log" ||
+    fail "qmail-send did not warn: $(head -5 "$I/log")"
+  stop_instance "$I"
+  "$BIN/queue-fix" -q "$T/nj/q" || fail "queue-fix repair"
+  lsattr -d "$T/nj/q/mess/3" "$T/nj/q/info" | awk '$1 !~ /D/ { print; bad = 1 } END { exit bad }' || fail "+D not put back"
+  "$BIN/queue-fix" -q "$T/j/q" || fail "queue-fix on ext4 with a journal"
+  d=$(find "$T/j/q" -type d -exec lsattr -d {} + | awk '$1 ~ /D/' | wc -l)
+  expect_eq "directories with +D on ext4 with a journal" "$d" 0
+  ok "no journal: every queue directory +D (-N reports, queue-fix repairs, qmail-send warns); with one: none"
+else
+  echo "note: needs root and mkfs.ext4 for loop file systems; the synchronous-directory check is skipped"
+fi
