@@ -214,6 +214,13 @@ void Injection::commit_together(std::vector<Injection*> const& v, std::vector<in
       add_dir(j->q_.dir_of(Dir::todo, j->id_), i, Stage::sync_todo_dir);
     }
   };
+  // Injection i's message and envelope, and its mess/ directory.
+  auto add_files = [&](size_t i) {
+    Injection* j = v[i];
+    syncs.push_back({j->mess_.get(), nullptr, {i}, Stage::sync_intd});  // qmail-queue: sync_message
+    syncs.push_back({j->intd_.get(), nullptr, {i}, Stage::sync_intd});
+    add_dir(j->q_.dir_of(Dir::mess, j->id_), i, Stage::sync_mess_dir);
+  };
   if (ordered_journal(v)) {
     // A journal that orders data before links (ext4 data=ordered, xfs): the
     // data of both files is written out first (no commit, no flush), so
@@ -231,23 +238,13 @@ void Injection::commit_together(std::vector<Injection*> const& v, std::vector<in
         fail(i, Stage::sync_intd, errno);
     link_todo();
     // Only the linked ones: a failed link has already closed its files.
-    for (size_t i = 0; i < v.size(); i++) {
-      if ((*errs)[i]) continue;
-      Injection* j = v[i];
-      syncs.push_back({j->mess_.get(), nullptr, {i}, Stage::sync_intd});
-      syncs.push_back({j->intd_.get(), nullptr, {i}, Stage::sync_intd});
-      add_dir(j->q_.dir_of(Dir::mess, j->id_), i, Stage::sync_mess_dir);
-    }
+    for (size_t i = 0; i < v.size(); i++)
+      if (!(*errs)[i]) add_files(i);
     run();
     fail_synced(true);
   } else {
     // 1. Each message's data, envelope and mess/ entry; every mess/ directory once.
-    for (size_t i = 0; i < v.size(); i++) {
-      Injection* j = v[i];
-      syncs.push_back({j->mess_.get(), nullptr, {i}, Stage::sync_intd});  // qmail-queue: sync_message
-      syncs.push_back({j->intd_.get(), nullptr, {i}, Stage::sync_intd});
-      add_dir(j->q_.dir_of(Dir::mess, j->id_), i, Stage::sync_mess_dir);
-    }
+    for (size_t i = 0; i < v.size(); i++) add_files(i);
     run();
     fail_synced(false);
     // 2. The todo/ links of those that got through, then every todo/ directory once.
