@@ -267,6 +267,7 @@ CPU_CG_BASE= CPU_CG= CPU_PID= CPU_OUT= CPU_HOW=
 # cpu_init: picks a writable cgroup hierarchy (v1 cpuacct, else v2) and makes
 # CPU_CG_BASE there; without one, no CPU tables (CPU_HOW says why).
 cpu_init() {
+  mkdir -p "$S/io"
   for _h in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/unified /sys/fs/cgroup; do
     [ -f "$_h/cgroup.procs" ] || continue
     [ -f "$_h/cpuacct.usage" ] || [ -f "$_h/cpu.stat" ] || continue
@@ -288,6 +289,7 @@ cg_exec() { echo "$TOP/bench/lib/cg-exec ${CPU_CG:--}"; }
 # cpu_prepare scenario label round: a fresh cgroup for the round's system.
 cpu_prepare() {
   CPU_CG= CPU_OUT=
+  IO_OUT=$S/io/$1.$2.$3
   [ -n "$CPU_CG_BASE" ] || return 0
   CPU_CG=$CPU_CG_BASE/$1.$2.$3
   mkdir "$CPU_CG" 2>/dev/null || { CPU_CG=; return 0; }
@@ -296,6 +298,7 @@ cpu_prepare() {
 
 # cpu_begin: starts cpu-acct on the round's cgroup; returns when it listens.
 cpu_begin() {
+  io_snap > "$IO_OUT.begin"
   [ -n "$CPU_CG" ] || return 0
   "$(tool cpu-acct)" "$CPU_CG" > "$CPU_OUT.raw" 2> "$CPU_OUT.err" &
   CPU_PID=$!
@@ -306,6 +309,11 @@ cpu_begin() {
 # cpu_end: stops cpu-acct (it prints its figures) and leaves the cgroup to
 # the system's remaining processes; later commands run outside it.
 cpu_end() {
+  if [ -n "$IO_OUT" ] && [ -s "$IO_OUT.begin" ]; then
+    io_snap | paste -d' ' "$IO_OUT.begin" - > "$IO_OUT"
+    rm -f "$IO_OUT.begin"
+  fi
+  IO_OUT=
   [ -n "$CPU_PID" ] || { CPU_CG=; return 0; }
   kill -TERM "$CPU_PID" 2>/dev/null
   wait "$CPU_PID" 2>/dev/null
@@ -325,6 +333,57 @@ cpu_cleanup() {
     rmdir "$_c" 2>/dev/null
   done
   rmdir "$CPU_CG_BASE" 2>/dev/null
+}
+
+# --- the disk and the whole machine per message ------------------------------
+#
+# From cpu_begin to cpu_end each round also reads the block device under the
+# scratch directory (/sys/class/block/DEV/stat: the loop device of --fs ext4j
+# or xfs, the root disk otherwise) and the machine's CPU (/proc/stat): what
+# the file system sent to the device (write requests after merging, KB,
+# cache flushes) and the CPU of everything on the machine, kernel threads
+# (jbd2, the loop and block workers, softirqs) and the load generators
+# included, which the cgroup does not see. io_snap prints one line:
+# writes sectors flushes busy-ticks ticks-per-second.
+
+IO_OUT= IO_DEV=
+
+# io_dev: the name under /sys/class/block of the scratch directory's device.
+io_dev() {
+  if [ -n "$FS_DEV" ]; then echo "${FS_DEV##*/}"; return 0; fi
+  _d=$(df -P "${S:-/var/tmp}" | awk 'NR == 2 { print $1 }')
+  _d=$(readlink -f "$_d" 2>/dev/null || echo "$_d")
+  echo "${_d##*/}"
+}
+
+io_snap() {
+  [ -n "$IO_DEV" ] || IO_DEV=$(io_dev)
+  _st=/sys/class/block/$IO_DEV/stat
+  if [ -r "$_st" ]; then set -- $(cat "$_st"); _w=$5 _ws=$7 _fl=${16:-0}
+  else _w=0 _ws=0 _fl=0; fi
+  set -- $(sed -n 's/^cpu  *//p' /proc/stat)
+  echo "$_w $_ws $_fl $(($1 + $2 + $3 + $6 + $7 + ${8:-0})) $(getconf CLK_TCK)"
+}
+
+# io_table scenario count: per system, the device's write requests, KB
+# written and flushes, and the machine's CPU ms, per message (per unit of
+# count), averaged over the scenario's rounds; empty if none was taken.
+io_table() {
+  ls "$S/io/$1".* >/dev/null 2>&1 || return 0
+  for _f in "$S/io/$1".*; do
+    case $_f in *.begin) continue ;; esac
+    _b=${_f##*/}; _b=${_b#"$1".}
+    awk -v sys="${_b%.*}" 'NF == 10 { print sys, $0 }' "$_f"
+  done | awk -v n="$2" -v dev="$(io_dev)" '
+    { y = $1; if (!(y in r)) order[++no] = y; r[y]++
+      w[y] += $7 - $2; kb[y] += ($8 - $3) / 2; fl[y] += $9 - $4; ms[y] += ($10 - $5) * 1000 / $11 }
+    END {
+      if (!no) exit
+      print "| system | write requests/msg | KB written/msg | flushes/msg | machine CPU ms/msg |"
+      print "| --- | --- | --- | --- | --- |"
+      for (i = 1; i <= no; i++) { y = order[i]; d = n * r[y]
+        printf "| %s | %.2f | %.1f | %.2f | %.3f |\n", y, w[y] / d, kb[y] / d, fl[y] / d, ms[y] / d }
+    }'
 }
 
 # cpu_table scenario count: a Markdown table of CPU ms per message (per unit

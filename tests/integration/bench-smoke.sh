@@ -47,6 +47,17 @@ dc=$(grep '^| durable-commit limit' "$report" | awk -F' [|] ' '{ print $3 }')
 echo "$dc" | grep -q "^$num*\$" || fail "durable-commit limit is not a number: '$dc'"
 ok "durable-commit limit: $dc msgs/s"
 
+# The disk and machine table: a row per system that ran, four numbers each,
+# and the machine's CPU per message above zero (20 messages take some).
+io=$(sed -n '/^## The disk and the whole machine per message/,/^## Rounds/p' "$report" |
+  sed -n '/^### (a)/,/^## /p' | grep '^| postfix |') || fail "no disk and machine row for Postfix in (a)"
+echo "$io" | awk -F' [|] ' -v n="^$num*\$" '
+  { sub(/ [|]$/, "", $5)
+    for (i = 2; i <= 5; i++) if ($i !~ n) { print "not a number: " $i; exit 1 }
+    if ($5 + 0 <= 0) { print "machine CPU " $5; exit 1 } }' ||
+  fail "Postfix's disk and machine row of (a) is malformed: '$io'"
+ok "disk and machine per message, Postfix (a): $io"
+
 # Cleanup: its scratch dir gone, no process left in it, the bench user's
 # home parked (checked only while no other bench run holds the lock).
 scratch=$(sed -n 's/^bench: scratch \([^;]*\);.*/\1/p' "$T/err")
