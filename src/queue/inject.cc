@@ -203,6 +203,7 @@ void Injection::commit_together(std::vector<Injection*> const& v, std::vector<in
           fail(i, y.stage, y.err);
         }
   };
+  size_t last_linked = 0;  // syncs' index of the directory of the batch's last todo/ link
   auto link_todo = [&] {
     for (size_t i = 0; i < v.size(); i++) {
       if ((*errs)[i]) continue;
@@ -212,39 +213,46 @@ void Injection::commit_together(std::vector<Injection*> const& v, std::vector<in
         continue;
       }
       add_dir(j->q_.dir_of(Dir::todo, j->id_), i, Stage::sync_todo_dir);
+      last_linked = dir_index[j->q_.dir_of(Dir::todo, j->id_)];
     }
-  };
-  // Injection i's message and envelope, and its mess/ directory.
-  auto add_files = [&](size_t i) {
-    Injection* j = v[i];
-    syncs.push_back({j->mess_.get(), nullptr, {i}, Stage::sync_intd});  // qmail-queue: sync_message
-    syncs.push_back({j->intd_.get(), nullptr, {i}, Stage::sync_intd});
-    add_dir(j->q_.dir_of(Dir::mess, j->id_), i, Stage::sync_mess_dir);
   };
   if (ordered_journal(v)) {
     // A journal that orders data before links (ext4 data=ordered, xfs): the
     // data of both files is written out first (no commit, no flush), so
     // that any commit holding a todo/ link holds their sizes too and comes
-    // after their data. Then one round of fsyncs makes all of it durable:
-    // one journal commit per turn where the protocol below needs two.
+    // after their data. Then one fsync makes all of it durable: that of the
+    // directory of the batch's last todo/ link. The link is the batch's
+    // last change, and the journal commits in order, so the commit that
+    // makes it durable holds every change before it (the files' sizes, the
+    // mess/ and intd/ entries, the other links) and its cache flush covers
+    // the data written out before. One commit and one flush per turn; an
+    // fsync of each file and directory as well would wait for the same
+    // commit, and each one that came after it would flush the device again.
+    std::vector<int> fds, werrs;
     for (Injection* j : v) {
-      ::sync_file_range(j->mess_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
-      ::sync_file_range(j->intd_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+      fds.push_back(j->mess_.get());
+      fds.push_back(j->intd_.get());
     }
-    unsigned const wait = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+    write_out(fds, &werrs);
     for (size_t i = 0; i < v.size(); i++)
-      if (::sync_file_range(v[i]->mess_.get(), 0, 0, wait) < 0 ||
-          ::sync_file_range(v[i]->intd_.get(), 0, 0, wait) < 0)
-        fail(i, Stage::sync_intd, errno);
+      if (int e = werrs[2 * i] ? werrs[2 * i] : werrs[2 * i + 1]) fail(i, Stage::sync_intd, e);
     link_todo();
-    // Only the linked ones: a failed link has already closed its files.
-    for (size_t i = 0; i < v.size(); i++)
-      if (!(*errs)[i]) add_files(i);
+    if (!syncs.empty()) {
+      // Every linked injection waits on that one fsync.
+      Sync last{-1, syncs[last_linked].dir, {}, Stage::sync_todo_dir};
+      for (auto const& y : syncs) last.who.insert(last.who.end(), y.who.begin(), y.who.end());
+      syncs.assign(1, std::move(last));
+    }
     run();
     fail_synced(true);
   } else {
     // 1. Each message's data, envelope and mess/ entry; every mess/ directory once.
-    for (size_t i = 0; i < v.size(); i++) add_files(i);
+    for (size_t i = 0; i < v.size(); i++) {
+      Injection* j = v[i];
+      syncs.push_back({j->mess_.get(), nullptr, {i}, Stage::sync_intd});  // qmail-queue: sync_message
+      syncs.push_back({j->intd_.get(), nullptr, {i}, Stage::sync_intd});
+      add_dir(j->q_.dir_of(Dir::mess, j->id_), i, Stage::sync_mess_dir);
+    }
     run();
     fail_synced(false);
     // 2. The todo/ links of those that got through, then every todo/ directory once.

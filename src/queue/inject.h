@@ -76,11 +76,13 @@ class Injection {
   /// On a file system whose journal orders data before links
   /// (journal_orders_data: ext4 data=ordered, xfs) the files' data is
   /// written out first (sync_file_range, which waits for the writes but
-  /// commits nothing), then the todo/ links are made, and then every fsync
-  /// above goes out in one batch: one journal commit instead of two, and a
-  /// crash can still never leave a todo/ link to a short file. The message
-  /// stays locked until all of it is durable, and a failed fsync removes its
-  /// todo/ link as before.
+  /// commits nothing), then the todo/ links are made, and then one fsync,
+  /// of the directory of the last link, makes the whole turn durable: the
+  /// journal commits in order, so that commit holds every change before
+  /// it. One journal commit and one flush instead of two commits and a
+  /// flush per late fsync, and a crash can still never leave a todo/ link
+  /// to a short file. The messages stay locked until it has succeeded; if
+  /// it fails, every todo/ link of the turn is removed as before.
   static void commit_together(std::vector<Injection*> const& v, std::vector<int>* errs);
 
  private:

@@ -159,4 +159,27 @@ bool GroupSync::sync() {
   return !err;
 }
 
+void write_out(std::vector<int> const& fds, std::vector<int>* errs) {
+  errs->assign(fds.size(), 0);
+  for (int fd : fds) ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  unsigned const wait =
+      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+  for (size_t i = 0; i < fds.size(); i++)
+    if (::sync_file_range(fds[i], 0, 0, wait) < 0) (*errs)[i] = errno ? errno : EIO;
+}
+
+bool GroupSync::write_out() {
+  std::vector<int> fds, errs;
+  for (auto& f : files_) fds.push_back(f.get());
+  qf::write_out(fds, &errs);
+  files_.clear();
+  dirs_.clear();
+  for (int e : errs)
+    if (e) {
+      errno = e;
+      return false;
+    }
+  return true;
+}
+
 }  // namespace qf

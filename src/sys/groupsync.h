@@ -24,6 +24,11 @@ namespace qf {
 /// runs on the caller alone.
 int run_parallel(size_t n, std::function<bool(size_t)> const& step);
 
+/// Writes out the data of every file in fds and waits for it (sync_file_range:
+/// the writes of all are started first, then each is waited for), without an
+/// fsync. (*errs)[i] is the errno of fds[i]'s failure, 0 if none.
+void write_out(std::vector<int> const& fds, std::vector<int>* errs);
+
 class GroupSync {
  public:
   /// Takes ownership of fd, a file written but not yet synced.
@@ -34,6 +39,13 @@ class GroupSync {
   /// Syncs everything added; closes the files. False with errno on the first failure
   /// (the rest are still attempted).
   bool sync();
+  /// Writes out the data of every file added and waits for it (sync_file_range),
+  /// without an fsync: nothing is durable yet. On a file system whose journal
+  /// orders data before later changes (journal_orders_data), the commit that
+  /// holds any change made after it holds the files' sizes and entries too.
+  /// Closes the files and forgets the directories. False with errno on the
+  /// first failure (the rest are still attempted).
+  bool write_out();
 
  private:
   std::vector<Fd> files_;

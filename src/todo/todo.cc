@@ -246,7 +246,12 @@ void TodoProc::process_batch() {
     if (preprocess(id, &gs, &d)) done.push_back(std::move(d));
   }
   if (done.empty()) return;
-  if (!gs.sync()) {
+  // Without a journal that orders data, the batch is made durable before
+  // its todo/ links go. With one, it is written out only: qmail-clean's
+  // removal of each todo/N below is a later change, so the commit that makes
+  // a removal durable holds the batch's files whole; until then the crash
+  // leaves todo/N, and the message is pre-processed again (O_TRUNC).
+  if (!(ordered_ ? gs.write_out() : gs.sync())) {
     log(std::string("warning: trouble fsyncing pre-processed files: ") + strerror(errno) +
         "; will try again later");
     for (auto const& d : done) {
@@ -413,6 +418,10 @@ int TodoProc::run() {
       return ex::temp;
     }
     ::usleep(100000);
+  }
+  {
+    Fd root(::open(q_.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK));
+    ordered_ = root.ok() && journal_orders_data(root.get());
   }
   char c;
   if (read_full(0, &c, 1) != 1) return ex::ok;
