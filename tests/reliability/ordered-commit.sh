@@ -109,3 +109,14 @@ ok "EIO from an fsync after the link: exit $rc, the link taken back, queue uncha
 : > "$T/queued"; : > "$T/refused"
 crash_injector qmail-queued
 ok "ext4 with a journal: $crash_summary"
+
+# todo-proc on the same file system writes a batch out (sync_file_range)
+# and leaves its commit to qmail-clean's fsync of todo/ (todo-proc(8)):
+# killed at each of its mutating calls, then failing each once (EIO from
+# sync_file_range among them), every message still arrives, at most one
+# copy more where a delivery was in flight, and the queue converges.
+CRASH_CALLS="$CRASH_CALLS sync_file_range"
+crash_daemon todo-proc 1
+grep -q '^sync_file_range ' "$T/points" || fail "todo-proc made no sync_file_range call on ext4 with a journal"
+CRASH_ERRORS=1 crash_daemon todo-proc 2
+ok "ext4 with a journal, todo-proc: $crash_summary"
