@@ -39,18 +39,9 @@ int name_unnamed(int fd, std::string const& path) {
 }  // namespace
 
 // Whether the queue of v's messages is on a file system whose journal orders
-// data before links (journal_orders_data), asked once per device.
+// data before links (journal_orders_data).
 bool Injection::ordered_journal(std::vector<Injection*> const& v) {
-  static dev_t dev = 0;
-  static bool known = false, ordered = false;
-  struct stat st;
-  if (v.empty() || ::fstat(v[0]->mess_.get(), &st) < 0) return false;
-  if (!known || st.st_dev != dev) {
-    ordered = journal_orders_data(v[0]->mess_.get());
-    dev = st.st_dev;
-    known = true;
-  }
-  return ordered;
+  return !v.empty() && journal_orders_data_cached(v[0]->mess_.get());
 }
 
 // The message's inode, unnamed until it is linked as mess/N: nothing to

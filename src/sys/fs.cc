@@ -101,6 +101,19 @@ bool journal_orders_data(int fd) {
   return ext && has_option(opts, "data=ordered", false);
 }
 
+bool journal_orders_data_cached(int fd) {
+  static dev_t dev = 0;
+  static bool known = false, ordered = false;
+  struct stat st;
+  if (::fstat(fd, &st) < 0) return false;
+  if (!known || st.st_dev != dev) {
+    ordered = journal_orders_data(fd);
+    dev = st.st_dev;
+    known = true;
+  }
+  return ordered;
+}
+
 bool journal_less(int fd) {
   long magic;
   std::string opts;

@@ -38,6 +38,10 @@ bool fsync_parent(std::string const& path);
 /// ext4 without a journal among them, and whenever it cannot tell.
 bool journal_orders_data(int fd);
 
+/// journal_orders_data(fd), remembered for the device last asked about: one
+/// fstat per call while the device stays the same. Not thread-safe.
+bool journal_orders_data_cached(int fd);
+
 /// Whether fd is on ext2/3/4 without a journal, where a directory change
 /// reaches the disk in no set order with the inodes it names: a removal not
 /// yet written can come back after a crash and fsck, naming an inode that a
