@@ -203,8 +203,9 @@ void Injection::commit_together(std::vector<Injection*> const& v, std::vector<in
         fail(i, Stage::link_todo, errno);
         continue;
       }
-      add_dir(j->q_.dir_of(Dir::todo, j->id_), i, Stage::sync_todo_dir);
-      last_linked = dir_index[j->q_.dir_of(Dir::todo, j->id_)];
+      std::string d = j->q_.dir_of(Dir::todo, j->id_);
+      add_dir(d, i, Stage::sync_todo_dir);
+      last_linked = dir_index[d];
     }
   };
   if (ordered_journal(v)) {
