@@ -374,7 +374,7 @@ io_table() {
     case $_f in *.begin) continue ;; esac
     _b=${_f##*/}; _b=${_b#"$1".}
     awk -v sys="${_b%.*}" 'NF == 10 { print sys, $0 }' "$_f"
-  done | awk -v n="$2" -v dev="$(io_dev)" '
+  done | awk -v n="$2" '
     { y = $1; if (!(y in r)) order[++no] = y; r[y]++
       w[y] += $7 - $2; kb[y] += ($8 - $3) / 2; fl[y] += $9 - $4; ms[y] += ($10 - $5) * 1000 / $11 }
     END {

@@ -68,7 +68,7 @@ class TodoProc {
   bool exit_ = false;
   // The queue's journal orders data before later changes (journal_orders_data):
   // a batch is written out, not fsynced; the commit that holds its todo/
-  // removals makes it durable (todo-proc(8), DURABILITY).
+  // removals makes it durable (todo-proc(8), PRE-PROCESSING).
   bool ordered_ = false;
   bool scan_now_ = true;
   char arg_open_ = 0;  // inside a request with an argument: its letter (R H U Q E S)

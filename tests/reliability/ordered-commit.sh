@@ -120,3 +120,10 @@ crash_daemon todo-proc 1
 grep -q '^sync_file_range ' "$T/points" || fail "todo-proc made no sync_file_range call on ext4 with a journal"
 CRASH_ERRORS=1 crash_daemon todo-proc 2
 ok "ext4 with a journal, todo-proc: $crash_summary"
+
+# qmail-local there writes a Maildir file out (sync_file_range) and fsyncs
+# only new/ (qmail-local(8)): qmail-lspawn and its delivery child killed at
+# each mutating call, then failing each once, lose nothing.
+crash_daemon qmail-lspawn 2
+CRASH_ERRORS=1 crash_daemon qmail-lspawn 2
+ok "ext4 with a journal, qmail-lspawn: $crash_summary"
