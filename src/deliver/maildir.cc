@@ -128,7 +128,7 @@ Outcome deliver_maildir(int dirfd, std::string const& dir, std::string_view pref
   if (linked) ::unlinkat(md.get(), tmp.c_str(), 0);
   watchdog_tmpfile(-1, nullptr);
   Fd newdir(::openat(md.get(), "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!newdir.ok() || (::fsync(newdir.get()) < 0 && errno != EINVAL))
+  if (!newdir.ok() || !fsync_dir_fd(newdir.get()))
     return fail(dir, "fsync", "new/", errno);
   if (file) *file = name;
   return Outcome::success();

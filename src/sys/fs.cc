@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -47,9 +48,7 @@ int open_dir(char const* path) {
 
 bool fsync_dir(char const* path) {
   Fd d(open_dir(path));
-  if (!d.ok()) return false;
-  if (::fsync(d.get()) < 0 && errno != EINVAL) return false;
-  return true;
+  return d.ok() && fsync_dir_fd(d.get());
 }
 
 bool fsync_parent(std::string const& path) { return fsync_dir(dir_of(path)); }
@@ -57,6 +56,26 @@ bool fsync_parent(std::string const& path) { return fsync_dir(dir_of(path)); }
 namespace {
 
 constexpr long kXfsMagic = 0x58465342, kExtMagic = 0xEF53;  // XFS_SUPER_MAGIC, EXT4_SUPER_MAGIC
+
+}  // namespace
+
+// xfs forces its log for a directory's fsync only while the directory's
+// inode is pinned (has changes not yet in the log on disk), and its fsync of
+// a directory never asks whether the file system has shut down. A shutdown
+// (after an I/O error, or xfs_io's) throws away the changes not yet written
+// and unpins their inodes: an fsync that comes after it returns 0 for a link
+// that is gone. Its readdir does ask, and fails with EIO: reading the first
+// entries after the fsync tells a shutdown from a commit. ext4 asks in fsync.
+bool fsync_dir_fd(int fd) {
+  if (::fsync(fd) < 0) return errno == EINVAL;
+  struct statfs sf;
+  if (::fstatfs(fd, &sf) < 0) return false;
+  if (sf.f_type != kXfsMagic) return true;
+  alignas(8) char buf[512];
+  return ::lseek(fd, 0, SEEK_SET) == 0 && ::syscall(SYS_getdents64, fd, buf, sizeof buf) >= 0;
+}
+
+namespace {
 
 // ext2/3/4 share the magic: the mount's options tell them apart
 // (/proc/fs/ext4/DEV/options lists data=MODE only when there is a journal).

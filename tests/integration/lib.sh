@@ -62,6 +62,20 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "$*"; exit 77; }
 ok() { echo "ok: $*"; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root: $*"; }
+# loopfs kind dir: a new file system of kind (ext4j, ext4nj, xfs) in
+# $T/kind.img, mounted at dir, unmounted at exit (after the instances on it
+# have stopped). Needs root.
+loopfs() {
+  _img=$T/$1.img
+  truncate -s 320M "$_img" || return 1
+  case $1 in
+    ext4j) mkfs.ext4 -q -F "$_img" ;;
+    ext4nj) mkfs.ext4 -q -F -O ^has_journal "$_img" ;;
+    xfs) mkfs.xfs -q -f "$_img" ;;
+  esac >/dev/null 2>&1 || return 1
+  mkdir -p "$2" && mount -o loop "$_img" "$2" || return 1
+  on_exit umount -l "$2"
+}
 is_root() { [ "$(id -u)" = 0 ]; }
 
 # expect_eq what got want

@@ -13,20 +13,6 @@ need_root "loop-mounted file systems"
 command -v mkfs.ext4 >/dev/null || skip "needs mkfs.ext4 (package/deps test)"
 command -v strace >/dev/null || skip "needs strace (package/deps test)"
 
-# loopfs kind dir: a new file system of kind (ext4j, ext4nj, xfs) mounted
-# at dir, unmounted at exit (after the instances on it have stopped).
-loopfs() {
-  _img=$T/$1.img
-  truncate -s 320M "$_img" || return 1
-  case $1 in
-    ext4j) mkfs.ext4 -q -F "$_img" ;;
-    ext4nj) mkfs.ext4 -q -F -O ^has_journal "$_img" ;;
-    xfs) mkfs.xfs -q -f "$_img" ;;
-  esac >/dev/null 2>&1 || return 1
-  mkdir -p "$2" && mount -o loop "$_img" "$2" || return 1
-  on_exit umount -l "$2"
-}
-
 loopfs ext4j "$T/i" || skip "cannot make and mount an ext4 file system on a loop device"
 # crash.lib makes its instance in $T/i: on the ext4 just mounted there.
 . "$(dirname "$0")/crash.lib"
