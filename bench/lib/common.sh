@@ -267,7 +267,7 @@ CPU_CG_BASE= CPU_CG= CPU_PID= CPU_OUT= CPU_HOW=
 # cpu_init: picks a writable cgroup hierarchy (v1 cpuacct, else v2) and makes
 # CPU_CG_BASE there; without one, no CPU tables (CPU_HOW says why).
 cpu_init() {
-  mkdir -p "$S/io"
+  mkdir -p "$S/io" "$S/kt"
   for _h in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/unified /sys/fs/cgroup; do
     [ -f "$_h/cgroup.procs" ] || continue
     [ -f "$_h/cpuacct.usage" ] || [ -f "$_h/cpu.stat" ] || continue
@@ -299,6 +299,7 @@ cpu_prepare() {
 # cpu_begin: starts cpu-acct on the round's cgroup; returns when it listens.
 cpu_begin() {
   io_snap > "$IO_OUT.begin"
+  kt_snap > "$IO_OUT.kt.begin"
   [ -n "$CPU_CG" ] || return 0
   "$(tool cpu-acct)" "$CPU_CG" > "$CPU_OUT.raw" 2> "$CPU_OUT.err" &
   CPU_PID=$!
@@ -311,7 +312,8 @@ cpu_begin() {
 cpu_end() {
   if [ -n "$IO_OUT" ] && [ -s "$IO_OUT.begin" ]; then
     io_snap | paste -d' ' "$IO_OUT.begin" - > "$IO_OUT"
-    rm -f "$IO_OUT.begin"
+    kt_snap | kt_delta "$IO_OUT.kt.begin" > "$S/kt/${IO_OUT##*/}"
+    rm -f "$IO_OUT.begin" "$IO_OUT.kt.begin"
   fi
   IO_OUT=
   [ -n "$CPU_PID" ] || { CPU_CG=; return 0; }
@@ -363,6 +365,67 @@ io_snap() {
   else _w=0 _ws=0 _fl=0; fi
   set -- $(sed -n 's/^cpu  *//p' /proc/stat)
   echo "$_w $_ws $_fl $(($1 + $2 + $3 + $6 + $7 + ${8:-0})) $(getconf CLK_TCK)"
+}
+
+# kt_snap: the CPU ticks of every kernel thread, "pid class ticks" a line
+# (class: jbd2, xfs for xfsaild and xfs-*, loop, kworker, ksoftirqd, other;
+# a kworker's name tells only its current work, so kworkers are one class),
+# and a line "0 irq ticks" for the machine's irq and softirq time.
+kt_snap() {
+  awk 'function class(c) {
+         if (c ~ /^jbd2\//) return "jbd2"
+         if (c ~ /^xfs/) return "xfs"
+         if (c ~ /^loop[0-9]/) return "loop"
+         if (c ~ /^kworker\//) return "kworker"
+         if (c ~ /^ksoftirqd\//) return "ksoftirqd"
+         return "other"
+       }
+       FNR == 1 {
+         o = index($0, "("); c = 0
+         for (i = length($0); i > o; i--) if (substr($0, i, 1) == ")") { c = i; break }
+         if (!o || !c) next
+         n = split(substr($0, c + 2), f, " ")
+         # f[7] is flags: PF_KTHREAD (0x00200000); f[12], f[13] utime, stime
+         if (n < 13 || int(f[7] / 2097152) % 2 != 1) next
+         print $1, class(substr($0, o + 1, c - o - 1)), f[12] + f[13]
+       }' /proc/[0-9]*/stat 2>/dev/null
+  awk '$1 == "cpu" { print 0, "irq", $7 + $8 }' /proc/stat
+}
+
+# kt_delta begin-file < end-snapshot: per class, the ticks from begin to end
+# ("class ticks ticks-per-second"); a thread that started since counts whole,
+# one that ended since is lost.
+kt_delta() {
+  awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { b[$1] = $3; next }
+    { t[$2] += $3 - ($1 in b ? b[$1] : 0) }
+    END { for (k in t) print k, t[k], hz }' "$1" -
+}
+
+# kt_table scenario count: per system, the CPU ms per message of the kernel
+# threads by class and of irq and softirq, averaged over the rounds, beside
+# the machine's and the cgroup's; the rest is every other process (the load
+# generators, the bench's tools). Empty if none was taken.
+kt_table() {
+  ls "$S/kt/$1".* >/dev/null 2>&1 || return 0
+  for _f in "$S/kt/$1".*; do
+    _b=${_f##*/}; _b=${_b#"$1".}
+    _m=$(awk 'NF == 10 { print ($9 - $4) * 1000 / $10 }' "$S/io/$1.$_b" 2>/dev/null)
+    _c=$(awk '$1 == "total" { print $2 / 1000 }' "$S/cpu/$1.$_b" 2>/dev/null)
+    awk -v sys="${_b%.*}" -v m="${_m:-0}" -v cg="${_c:-0}" '{ print sys, $1, $2 * 1000 / $3 } END { print sys, "machine", m; print sys, "cgroup", cg; print sys, "round", 1 }' "$_f"
+  done | awk -v n="$2" '
+    { y = $1; if (!(y in seen)) { seen[y] = 1; order[++no] = y } v[y, $2] += $3 }
+    END {
+      if (!no) exit
+      split("jbd2 xfs loop kworker ksoftirqd other irq", cl, " ")
+      print "| system | machine | cgroup | jbd2 | xfs | loop | kworker | ksoftirqd | other kernel threads | irq + softirq | rest (load generators, bench tools) |"
+      print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+      for (i = 1; i <= no; i++) {
+        y = order[i]; d = n * v[y, "round"]; rest = v[y, "machine"] - v[y, "cgroup"]
+        line = sprintf("| %s | %.3f | %.3f", y, v[y, "machine"] / d, v[y, "cgroup"] / d)
+        for (j = 1; j <= 7; j++) { line = line sprintf(" | %.3f", v[y, cl[j]] / d); rest -= v[y, cl[j]] }
+        print line sprintf(" | %.3f |", rest / d)
+      }
+    }'
 }
 
 # io_table scenario count: per system, the device's write requests, KB

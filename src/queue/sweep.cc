@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "queue/scan.h"
 #include "sys/fd.h"
 
 namespace qf::queue {
@@ -37,6 +38,17 @@ unsigned sweep_pid(Layout const& q, time_t now) {
     if (::unlink(fn.c_str()) == 0) n++;
   }
   ::closedir(d);
+  return n;
+}
+
+unsigned sweep_orphan_envelopes(Layout const& q) {
+  unsigned n = 0;
+  struct stat st;
+  for (uint64_t id : list_ids(q, Dir::intd)) {
+    if (::lstat(q.path(Dir::mess, id).c_str(), &st) == 0 || errno != ENOENT) continue;
+    if (::lstat(q.path(Dir::todo, id).c_str(), &st) == 0 || errno != ENOENT) continue;
+    if (::unlink(q.path(Dir::intd, id).c_str()) == 0) n++;
+  }
   return n;
 }
 

@@ -33,6 +33,14 @@ bool held_by_injector(char const* path);
 /// Removes pid/ files older than kPidGrace that no injector holds; returns how many.
 unsigned sweep_pid(Layout const& q, time_t now);
 
+/// Removes every intd/N that has neither mess/N nor todo/N; returns how many.
+/// No injection is ever in that state (mess/N is linked before intd/N is
+/// made and removed after it), but a crash on ext4 without a journal can
+/// leave it: e2fsck clears mess/N's entry when the message's inode never
+/// reached the disk while the envelope's did (another file's fsync wrote
+/// the inode-table block they share). qmail-clean runs it when it starts.
+unsigned sweep_orphan_envelopes(Layout const& q);
+
 /// True when message id is a leftover that may be removed now: in S2 or S3 and
 /// not held by an injector.
 bool reclaimable(Layout const& q, uint64_t id, time_t now);

@@ -49,7 +49,9 @@ ok "durable-commit limit: $dc msgs/s"
 
 # The disk and machine table: a row per system that ran, four numbers each,
 # and the machine's CPU per message above zero (20 messages take some).
-io=$(sed -n '/^## The disk and the whole machine per message/,/^## Rounds/p' "$report" |
+# section heading: the lines of the report's section under "## heading".
+section() { awk -v h="## $1" '$0 == h { on = 1; next } /^## / { on = 0 } on' "$report"; }
+io=$(section "The disk and the whole machine per message" |
   sed -n '/^### (a)/,/^## /p' | grep '^| postfix |') || fail "no disk and machine row for Postfix in (a)"
 echo "$io" | awk -F' [|] ' -v n="^$num*\$" '
   { sub(/ [|]$/, "", $5)
@@ -57,6 +59,17 @@ echo "$io" | awk -F' [|] ' -v n="^$num*\$" '
     if ($5 + 0 <= 0) { print "machine CPU " $5; exit 1 } }' ||
   fail "Postfix's disk and machine row of (a) is malformed: '$io'"
 ok "disk and machine per message, Postfix (a): $io"
+
+# The CPU outside the cgroup: Postfix's row of (a) has ten numbers (the rest
+# may be negative), its machine and cgroup CPU above zero.
+kt=$(section "The machine's CPU outside the cgroup" |
+  sed -n '/^### (a)/,/^## /p' | grep '^| postfix |') || fail "no row for Postfix in (a) of the CPU outside the cgroup"
+echo "$kt" | awk -F' [|] ' -v n="^-?$num*\$" '
+  { sub(/ [|]$/, "", $11)
+    for (i = 2; i <= 11; i++) if ($i !~ n) { print "not a number: " $i; exit 1 }
+    if ($2 + 0 <= 0 || $3 + 0 <= 0) { print "machine " $2 ", cgroup " $3; exit 1 } }' ||
+  fail "Postfix's row of the CPU outside the cgroup in (a) is malformed: '$kt'"
+ok "CPU outside the cgroup, Postfix (a): $kt"
 
 # Cleanup: its scratch dir gone, no process left in it, the bench user's
 # home parked (checked only while no other bench run holds the lock).

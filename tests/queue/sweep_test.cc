@@ -79,3 +79,21 @@ TEST_CASE("sweep: S2 and S3 leftovers are reclaimable unless an injector holds t
   CHECK(classify(probe(q, s3)) == State::S1);
   CHECK(remove_leftover(q, s3));  // idempotent
 }
+
+TEST_CASE("sweep: an envelope without its message and without todo/ goes, others stay", "[sweep]") {
+  TempDir t;
+  Layout q = make_queue(t);
+  // 5: intd only (a crash took mess/5); 6: being injected (mess + intd);
+  // 7: committed, its message gone (todo + intd: not this sweep's to judge).
+  for (auto const& p : {q.path(Dir::intd, 5), q.path(Dir::intd, 6), q.path(Dir::mess, 6),
+                        q.path(Dir::intd, 7)})
+    REQUIRE(qf::test::write_text(p, "x"));
+  REQUIRE(link(q.path(Dir::intd, 7).c_str(), q.path(Dir::todo, 7).c_str()) == 0);
+  CHECK(sweep_orphan_envelopes(q) == 1);
+  CHECK(access(q.path(Dir::intd, 5).c_str(), F_OK) != 0);
+  CHECK(access(q.path(Dir::intd, 6).c_str(), F_OK) == 0);
+  CHECK(access(q.path(Dir::mess, 6).c_str(), F_OK) == 0);
+  CHECK(access(q.path(Dir::intd, 7).c_str(), F_OK) == 0);
+  CHECK(access(q.path(Dir::todo, 7).c_str(), F_OK) == 0);
+  CHECK(sweep_orphan_envelopes(q) == 0);
+}
