@@ -404,26 +404,29 @@ kt_delta() {
 # kt_table scenario count: per system, the CPU ms per message of the kernel
 # threads by class and of irq and softirq, averaged over the rounds, beside
 # the machine's and the cgroup's; the rest is every other process (the load
-# generators, the bench's tools). Empty if none was taken.
+# generators, the bench's tools); without CPU tables (no writable cgroup)
+# the cgroup and the rest are n/a. Empty if none was taken.
 kt_table() {
   ls "$S/kt/$1".* >/dev/null 2>&1 || return 0
   for _f in "$S/kt/$1".*; do
     _b=${_f##*/}; _b=${_b#"$1".}
     _m=$(awk 'NF == 10 { print ($9 - $4) * 1000 / $10 }' "$S/io/$1.$_b" 2>/dev/null)
     _c=$(awk '$1 == "total" { print $2 / 1000 }' "$S/cpu/$1.$_b" 2>/dev/null)
-    awk -v sys="${_b%.*}" -v m="${_m:-0}" -v cg="${_c:-0}" '{ print sys, $1, $2 * 1000 / $3 } END { print sys, "machine", m; print sys, "cgroup", cg; print sys, "round", 1 }' "$_f"
+    awk -v sys="${_b%.*}" -v m="${_m:-0}" -v cg="$_c" '{ print sys, $1, $2 * 1000 / $3 }
+      END { print sys, "machine", m; if (cg != "") print sys, "cgroup", cg; print sys, "round", 1 }' "$_f"
   done | awk -v n="$2" '
-    { y = $1; if (!(y in seen)) { seen[y] = 1; order[++no] = y } v[y, $2] += $3 }
+    { y = $1; if (!(y in seen)) { seen[y] = 1; order[++no] = y } v[y, $2] += $3; if ($2 == "cgroup") cgs[y]++ }
     END {
       if (!no) exit
       split("jbd2 xfs loop kworker ksoftirqd other irq", cl, " ")
       print "| system | machine | cgroup | jbd2 | xfs | loop | kworker | ksoftirqd | other kernel threads | irq + softirq | rest (load generators, bench tools) |"
       print "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
       for (i = 1; i <= no; i++) {
-        y = order[i]; d = n * v[y, "round"]; rest = v[y, "machine"] - v[y, "cgroup"]
-        line = sprintf("| %s | %.3f | %.3f", y, v[y, "machine"] / d, v[y, "cgroup"] / d)
+        # without a cgroup (no CPU tables) neither it nor the rest is known
+        y = order[i]; d = n * v[y, "round"]; cg = cgs[y] == v[y, "round"]; rest = v[y, "machine"] - v[y, "cgroup"]
+        line = sprintf("| %s | %.3f | %s", y, v[y, "machine"] / d, cg ? sprintf("%.3f", v[y, "cgroup"] / d) : "n/a")
         for (j = 1; j <= 7; j++) { line = line sprintf(" | %.3f", v[y, cl[j]] / d); rest -= v[y, cl[j]] }
-        print line sprintf(" | %.3f |", rest / d)
+        print line (cg ? sprintf(" | %.3f |", rest / d) : " | n/a |")
       }
     }'
 }
