@@ -55,7 +55,39 @@ bool send_all(int fd, char const* p, size_t n) {
   return true;
 }
 
+// The connection keep_connections keeps between messages.
+constexpr int64_t kKeepMs = 5000;
+struct Kept {
+  bool on = false;
+  std::string dir;
+  Fd sock;
+  pid_t owner = -1;
+  int64_t last_ms = 0;
+};
+Kept& kept() {
+  static Kept k;
+  return k;
+}
+
+// The kept connection for dir, if it may carry another message: this
+// process's, recent, and with nothing to read (an end of file or a stray
+// byte means qmail-queued closed it or the stream is out of step).
+Fd take_kept(std::string const& dir) {
+  Kept& k = kept();
+  if (!k.sock.ok()) return Fd();
+  Fd s = std::move(k.sock);
+  if (k.owner != ::getpid() || k.dir != dir || monotonic_ms() - k.last_ms >= kKeepMs) return Fd();
+  struct pollfd p = {s.get(), POLLIN, 0};
+  if (::poll(&p, 1, 0) != 0) return Fd();
+  return s;
+}
+
 }  // namespace
+
+void QueueClient::keep_connections(bool on) {
+  kept().on = on;
+  if (!on) kept().sock.reset();
+}
 
 QueueClient::~QueueClient() {
   if (pid_ > 0) {
@@ -110,6 +142,12 @@ bool QueueClient::connect_queued() {
   Choice choice;
   int code;
   if (!choose_queue(buf_, &choice, &code)) return false;
+  dir_ = choice.dir;
+  if (Fd k = take_kept(dir_); k.ok()) {
+    sock_ = std::move(k);
+    mode_ = Mode::socket;
+    return true;
+  }
   std::string path = inject_socket(choice.dir);
   struct sockaddr_un sa;
   std::memset(&sa, 0, sizeof sa);
@@ -266,7 +304,9 @@ int QueueClient::close_socket(std::string const& env) {
     if (!send_all(s.get(), end.data(), end.size())) write_failed_ = true;
   }
   // The answer, even after a write error: qmail-queued may have refused early.
-  ::shutdown(s.get(), SHUT_WR);
+  // A connection to be kept stays open both ways: the answer ends the message.
+  bool keep = kept().on && !write_failed_;
+  if (!keep) ::shutdown(s.get(), SHUT_WR);
   // qmail-queued writes its answer line whole: mostly one read.
   std::string line;
   char b[16];
@@ -284,6 +324,13 @@ int QueueClient::close_socket(std::string const& env) {
   }
   uint64_t code;
   if (!scan_u64(line, &code) || code > 255) return write_failed_ ? qq::write : qq::bug;
+  if (keep) {
+    Kept& k = kept();
+    k.sock = std::move(s);
+    k.dir = dir_;
+    k.owner = ::getpid();
+    k.last_ms = monotonic_ms();
+  }
   return int(code);
 }
 

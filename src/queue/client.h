@@ -51,6 +51,15 @@ class QueueClient {
   /// nothing is committed.
   int close(std::string_view sender, std::vector<std::string> const& rcpts);
 
+  /// With on, a connection to qmail-queued that answered a message is kept
+  /// (one per process) and the next message of this process for the same
+  /// queue goes over it, without a new connection and greeting: for
+  /// qmail-smtpd -L's workers, which queue one message after another. A kept
+  /// connection is used only by the process that made it, only within
+  /// kKeepMs of its last answer (qmail-queued drops a silent one after 10
+  /// seconds) and only when a poll shows it neither closed nor readable.
+  static void keep_connections(bool on);
+
  private:
   enum class Mode { none, pending, exec, socket };
   bool start_exec(std::string const& prog);
@@ -63,6 +72,7 @@ class QueueClient {
   Mode mode_ = Mode::none;
   pid_t pid_ = -1;
   Fd msg_, env_, sock_;
+  std::string dir_;  // the queue of sock_
   std::string buf_;
   bool write_failed_ = false;   // the sink (pipe or socket) failed
   bool source_failed_ = false;  // put_fd could not read its source

@@ -23,6 +23,7 @@
 #include <new>
 
 #include "conf/control.h"
+#include "queue/client.h"
 #include "smtpd/server.h"
 #include "sys/exitcodes.h"
 #include "sys/fd.h"
@@ -142,6 +143,9 @@ void on_term(int) { g_term = 1; }
   sigdelset(&open, SIGTERM);
   unsigned served = 0;
   ControlCache controls;
+  // One session after another: each message goes over the same connection
+  // to qmail-queued, not a new one with its greeting.
+  queue::QueueClient::keep_connections(true);
   // The idle workers wait in epoll with EPOLLEXCLUSIVE: a client wakes one
   // of them, not all (with poll every idle worker woke and all but one got
   // EAGAIN from accept). Where epoll refuses, poll as before.
