@@ -134,8 +134,6 @@ bool Send::startup() {
     return false;
   }
   sendmutex_ = std::move(m);
-  if (Fd d(::open(q_.dir(Dir::info).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); d.ok())
-    unlinks_wait_ = journal_less(d.get());
   // Who holds the mutex, for qscheduler and the admin tools.
   std::string pid = fmt_u64(uint64_t(::getpid())) + "\n";
   if (::ftruncate(sendmutex_.get(), 0) < 0 || ::pwrite(sendmutex_.get(), pid.data(), pid.size(), 0) < 0)
@@ -439,14 +437,12 @@ void Send::finished(uint64_t id, Channel c) {
 // their clean-up requests. Each step's unlinks run together (run_parallel):
 // the order between the steps is what a crash needs, not the order within.
 void Send::settle(time_t now) {
-  auto unlink_all = [this](std::vector<std::string> const& paths, std::vector<int>* errs) {
+  auto unlink_all = [](std::vector<std::string> const& paths, std::vector<int>* errs) {
     errs->assign(paths.size(), 0);
-    auto one = [&](size_t i) {
+    run_parallel(paths.size(), [&](size_t i) {
       if (::unlink(paths[i].c_str()) < 0 && errno != ENOENT) (*errs)[i] = errno ? errno : EIO;
       return true;
-    };
-    if (unlinks_wait_) run_parallel(paths.size(), one);
-    else for (size_t i = 0; i < paths.size(); i++) one(i);
+    });
   };
   std::vector<std::string> paths;
   std::vector<int> errs;

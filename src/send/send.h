@@ -124,10 +124,6 @@ class Send final : private Port {
   // took a third of qmail-send's time.
   std::vector<std::pair<uint64_t, Channel>> unlink_chan_;
   std::unordered_set<uint64_t> finishing_;  // their info/N goes at the end of this turn
-  // Whether those unlinks wait for the device (no journal: the queue's
-  // directories are synchronous), so are worth the helper threads. With a
-  // journal an unlink is a little CPU, less than waking a helper.
-  bool unlinks_wait_ = true;
   bool clean_alive_ = true;
   OutQueue todo_out_{7};
   std::string todo_in_;
