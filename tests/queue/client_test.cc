@@ -118,39 +118,33 @@ int queue_one(char const* subject) {
   return qc.close("a@b", {"c@d"});
 }
 
+// Queues two messages to a FakeQueued on dir, keeping connections or not;
+// returns how many connections it saw, after checking both got 0 and arrived.
+int connections_for_two(std::string const& dir, bool keep, bool server_closes) {
+  FakeQueued q(dir, server_closes);
+  qf::queue::QueueClient::keep_connections(keep);
+  CHECK(queue_one("one") == 0);
+  usleep(20000);  // a close by the server has arrived
+  CHECK(queue_one("two") == 0);
+  qf::queue::QueueClient::keep_connections(false);
+  q.stop();
+  CHECK(q.messages() == 2);
+  return q.connections();
+}
+
 }  // namespace
 
 TEST_CASE("queue client: a kept connection carries the next message", "[client]") {
   qf::test::TempDir dir;
   REQUIRE(::setenv("QUEUEDIR", dir.path().c_str(), 1) == 0);
   SECTION("kept: one connection for two messages") {
-    FakeQueued q(dir.path(), false);
-    qf::queue::QueueClient::keep_connections(true);
-    CHECK(queue_one("one") == 0);
-    CHECK(queue_one("two") == 0);
-    qf::queue::QueueClient::keep_connections(false);
-    q.stop();
-    CHECK(q.messages() == 2);
-    CHECK(q.connections() == 1);
+    CHECK(connections_for_two(dir.path(), true, false) == 1);
   }
   SECTION("a kept connection the server closed is not used") {
-    FakeQueued q(dir.path(), true);
-    qf::queue::QueueClient::keep_connections(true);
-    CHECK(queue_one("one") == 0);
-    usleep(20000);  // the server's close has arrived
-    CHECK(queue_one("two") == 0);
-    qf::queue::QueueClient::keep_connections(false);
-    q.stop();
-    CHECK(q.messages() == 2);
-    CHECK(q.connections() == 2);
+    CHECK(connections_for_two(dir.path(), true, true) == 2);
   }
   SECTION("not kept: a connection per message") {
-    FakeQueued q(dir.path(), false);
-    CHECK(queue_one("one") == 0);
-    CHECK(queue_one("two") == 0);
-    q.stop();
-    CHECK(q.messages() == 2);
-    CHECK(q.connections() == 2);
+    CHECK(connections_for_two(dir.path(), false, false) == 2);
   }
   ::unsetenv("QUEUEDIR");
 }
